@@ -1,0 +1,91 @@
+"""Reading plan, contacts and calendar files from disk: the I/O around `plans.validation`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from plans.calendar import CalendarOverrides, WorkingCalendar
+from plans.model import Contacts, Plan
+from plans.validation import Checked, Problem, check_calendar, check_contacts, check_plan
+from plans.yamlsource import Position, YamlProblem, read_yaml
+
+
+@dataclass(frozen=True)
+class Loaded:
+    plan: Plan
+    calendar: WorkingCalendar
+    contacts: Contacts | None
+    problems: list[Problem]  # warnings only, when loaded
+    text: str
+
+
+def _read_text(path: Path) -> str | Problem:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Problem(str(path), Position(1, 1), "", "no such file")
+    except UnicodeDecodeError as error:
+        return Problem(str(path), Position(1, 1), "", f"not UTF-8 text ({error.reason})")
+    except OSError as error:
+        return Problem(str(path), Position(1, 1), "", error.strerror or str(error))
+
+
+def read_calendar(path: Path | None) -> tuple[CalendarOverrides | None, list[Problem]]:
+    if path is None or not path.exists():
+        return None, []
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        return None, [text]
+    checked = check_calendar(text, str(path))
+    return checked.value, checked.problems
+
+
+FileKind = Literal["plan", "contacts", "calendar"]
+
+
+def file_kind(path: Path) -> FileKind:
+    """What a dondoc YAML file holds, by its top-level keys."""
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        return "plan"
+    try:
+        data = read_yaml(text).data
+    except YamlProblem:
+        return "plan"
+    if isinstance(data, dict) and "contacts" in data:
+        return "contacts"
+    if isinstance(data, dict) and ({"days_off", "working_days"} & set(data)) and "plan" not in data:
+        return "calendar"
+    return "plan"
+
+
+def read_contacts(path: Path) -> Checked[Contacts]:
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        return Checked(None, [text])
+    return check_contacts(text, str(path))
+
+
+def read_plan(
+    path: Path, *, calendar_file: Path | None = None, contacts_file: Path | None = None
+) -> tuple[Loaded | None, list[Problem]]:
+    """Validate a plan file (and its contacts); the plan only when there is no error."""
+    overrides, problems = read_calendar(calendar_file)
+    contacts = None
+    if contacts_file is not None:
+        checked = read_contacts(contacts_file)
+        problems += checked.problems
+        contacts = checked.value
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        return None, [*problems, text]
+    checked_plan = check_plan(text, str(path), calendar_overrides=overrides, contacts=contacts)
+    problems += checked_plan.problems
+    if not checked_plan.ok or any(p.severity == "error" for p in problems):
+        return None, problems
+    assert checked_plan.value is not None
+    plan = checked_plan.value
+    calendar = WorkingCalendar.vietnam(plan.plan.years, overrides)
+    return Loaded(plan, calendar, contacts, problems, text), problems

@@ -1,0 +1,42 @@
+"""One settings object for every dondoc process, read from DONDOC_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DONDOC_", extra="ignore")
+
+    state_dir: Path = Field(Path(".dondoc"), description="local state: dev server DB, outbox, SQLite")
+    calendar_file: Path = Field(
+        Path("definitions/calendar.yaml"),
+        description="override table of days off and working Saturdays (skipped when missing)",
+    )
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "dondoc"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
+
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file in the state folder"
+    )
+
+    def with_state_dir(self, state_dir: Path | None) -> Settings:
+        """`--state-dir` wins over DONDOC_STATE_DIR, which wins over `.dondoc/`."""
+        return self if state_dir is None else self.model_copy(update={"state_dir": state_dir})
+
+
+def load_settings() -> Settings:
+    # Built once by the CLI or the worker and passed down; nothing else reads the environment.
+    return Settings()  # type: ignore[call-arg]
+
+
+

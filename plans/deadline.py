@@ -1,0 +1,364 @@
+"""Typed deadlines: what a plan's "Thời gian thực hiện" cell means, as data.
+
+A deadline is inclusive: it ends at the end of its last day in the plan's timezone, unless a
+time of day is given. Nothing here reads a clock; the context year is always passed in.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+Kind = Literal[
+    "absolute_date",
+    "before_date",
+    "month",
+    "quarter",
+    "half_year",
+    "year",
+    "year_range",
+    "recurring",
+    "relative_to_event",
+    "conditional",
+    "ongoing",
+    "unknown",
+]
+Every = Literal["week", "month", "quarter", "half_year", "year"]
+
+_MONTHS_PER: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def period_bounds(every: Every, year: int, index: int) -> tuple[date, date]:
+    """First and last day of the `index`-th (1-based) period of `every` in `year`."""
+    if every == "week":
+        first = date.fromisocalendar(year, index, 1)
+        return first, first + timedelta(days=6)
+    span = _MONTHS_PER[every]
+    first_month = (index - 1) * span + 1
+    last_month = first_month + span - 1
+    return date(year, first_month, 1), month_end(year, last_month)
+
+
+def _period_index(every: Every, day: date) -> int:
+    if every == "week":
+        return day.isocalendar().week
+    return (day.month - 1) // _MONTHS_PER[every] + 1
+
+
+def periods_in_year(every: Every, year: int) -> int:
+    if every == "week":
+        return date(year, 12, 28).isocalendar().week
+    return 12 // _MONTHS_PER[every]
+
+
+def period_label(every: Every, year: int, index: int) -> str:
+    return {
+        "week": f"{year}-W{index:02d}",
+        "month": f"{year}-{index:02d}",
+        "quarter": f"{year}-Q{index}",
+        "half_year": f"{year}-H{index}",
+        "year": f"{year}",
+    }[every]
+
+
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class DayMonth:
+    """A day of the year without the year, written dd/mm as in the plans ("30/03")."""
+
+    month: int
+    day: int
+
+    def __post_init__(self) -> None:
+        # 29/02 is allowed; it falls back to 28/02 in common years (see `in_year`).
+        date(2024, self.month, self.day)
+
+    @classmethod
+    def parse(cls, text: str) -> DayMonth:
+        match = _DAY_MONTH.match(text)
+        if not match:
+            raise ValueError(f"expected a day and month as dd/mm, got {text!r}")
+        day, month = int(match.group(1)), int(match.group(2))
+        try:
+            return cls(month=month, day=day)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a day of the year") from None
+
+    def in_year(self, year: int) -> date:
+        return date(year, self.month, min(self.day, _cal.monthrange(year, self.month)[1]))
+
+    def __str__(self) -> str:
+        return f"{self.day:02d}/{self.month:02d}"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_VN_DATE = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\s*$")
+
+
+def _vn_date(value: Any) -> Any:
+    """Accept dd/mm/yyyy as the plans write it, beside ISO dates."""
+    if isinstance(value, str):
+        match = _VN_DATE.match(value)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise ValueError(f"{value.strip()} is not a date") from None
+    return value
+
+
+VnDate = Annotated[
+    date,
+    BeforeValidator(_vn_date),
+    WithJsonSchema({"type": "string", "examples": ["2025-04-30", "30/04/2025"]}),
+]
+
+
+def _parse_day_month(value: Any) -> Any:
+    if isinstance(value, str):
+        return DayMonth.parse(value)
+    return value
+
+
+DayMonthField = Annotated[
+    DayMonth,
+    BeforeValidator(_parse_day_month),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}/\d{1,2}$", "examples": ["30/03"]}),
+]
+
+
+class RecurrenceRule(_Frozen):
+    """One recurring obligation: a due date in every period of `every`.
+
+    Without `on`, the due day is `day` (or the last day) of the period's last month, shifted by
+    `month_shift` months: `month_shift: 1` says "in the month after the period", as in
+    "trước ngày 5 của tháng đầu quý sau". `on` lists irregular due days instead, each in the
+    period it falls in (Quảng Ninh: 30/03, 30/06, 30/09, 15/12); periods it does not name have
+    no occurrence ("báo cáo 6 tháng trước 15/6" is the first half only).
+    """
+
+    every: Every
+    day: Annotated[int | None, Field(ge=1, le=31)] = None
+    month_shift: Annotated[int, Field(ge=0, le=12)] = 0
+    weekday: Annotated[int | None, Field(ge=1, le=7, description="1 = Monday; weekly only")] = None
+    on: list[DayMonthField] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecurrenceRule:
+        if self.on is not None:
+            if self.every == "week":
+                raise ValueError("`on` lists days of the year; a weekly rule takes `weekday`")
+            indexes = [_period_index(self.every, d.in_year(2024)) for d in self.on]
+            if len(set(indexes)) != len(indexes):
+                raise ValueError(f"`on` names two days in the same {self.every}")
+            if self.day is not None or self.month_shift:
+                raise ValueError("give either `on` or `day`/`month_shift`, not both")
+        if self.weekday is not None and self.every != "week":
+            raise ValueError("`weekday` is for weekly rules only")
+        return self
+
+    def occurrences(self, year: int) -> list[tuple[str, date, date]]:
+        """(period label, period start, due date) for every period of `year` it names."""
+        if self.on is not None:
+            dues = {_period_index(self.every, d.in_year(year)): d.in_year(year) for d in self.on}
+        else:
+            dues = {
+                index: self._due(period_bounds(self.every, year, index)[1])
+                for index in range(1, periods_in_year(self.every, year) + 1)
+            }
+        return [
+            (period_label(self.every, year, index), period_bounds(self.every, year, index)[0], due)
+            for index, due in sorted(dues.items())
+        ]
+
+    def _due(self, last: date) -> date:
+        if self.every == "week":
+            return last - timedelta(days=7 - (self.weekday or 7))
+        due_year, due_month = add_months(last.year, last.month, self.month_shift)
+        if self.day is None:
+            return month_end(due_year, due_month)
+        return date(due_year, due_month, min(self.day, month_end(due_year, due_month).day))
+
+
+class DateDeadline(_Frozen):
+    """A single day ("30/04/2025"), or a limit ("trước ngày 30/04/2025"), maybe with a time."""
+
+    kind: Literal["absolute_date", "before_date"] = "before_date"
+    date: VnDate
+    time: dt.time | None = None
+
+
+class MonthDeadline(_Frozen):
+    kind: Literal["month"] = "month"
+    year: int
+    month: Annotated[int, Field(ge=1, le=12)]
+
+
+class QuarterDeadline(_Frozen):
+    kind: Literal["quarter"] = "quarter"
+    year: int
+    quarter: Annotated[int, Field(ge=1, le=4)]
+
+
+class HalfYearDeadline(_Frozen):
+    kind: Literal["half_year"] = "half_year"
+    year: int
+    half: Annotated[int, Field(ge=1, le=2)]
+
+
+class YearDeadline(_Frozen):
+    kind: Literal["year"] = "year"
+    year: int
+    open_start: bool = Field(False, description='"đến năm 2030": the phrase gives no start')
+
+
+class RangeDeadline(_Frozen):
+    """From `start` to `end` ("2025-2030", "Quý IV/2025 - Quý II/2026").
+
+    With `each_year`, it is one obligation per calendar year of the range, due at the end of
+    that year: the X marks of a plan's year columns.
+    """
+
+    kind: Literal["year_range"] = "year_range"
+    start: VnDate
+    end: VnDate
+    each_year: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeDeadline:
+        if self.end < self.start:
+            raise ValueError(f"the range ends ({self.end:%d/%m/%Y}) before it starts")
+        return self
+
+
+class RecurringDeadline(_Frozen):
+    """One or more recurrence rules ("báo cáo tháng ... 6 tháng ... năm") over some years."""
+
+    kind: Literal["recurring"] = "recurring"
+    rules: Annotated[list[RecurrenceRule], Field(min_length=1)]
+    years: list[int] | None = Field(None, description="the plan's years when left out")
+
+    def occurrences(self) -> list[tuple[str, date, date]]:
+        """(period label, period start, due) of every rule and year; one per label."""
+        if not self.years:
+            raise ValueError("a recurrence needs its years (fill them from the plan)")
+        seen: dict[str, tuple[str, date, date]] = {}
+        for rule in self.rules:
+            for year in self.years:
+                for label, first, due in rule.occurrences(year):
+                    seen.setdefault(label, (label, first, due))
+        return sorted(seen.values(), key=lambda o: (o[2], o[0]))
+
+
+class EventDeadline(_Frozen):
+    """Waits for an event: "khi UBND tỉnh ban hành KH", or "trong 30 ngày kể từ ngày ...".
+
+    `event` is the trigger as the phrase names it. `within` (calendar days) or
+    `within_working_days` gives the time allowed after it, when the phrase says.
+    """
+
+    kind: Literal["relative_to_event", "conditional"] = "conditional"
+    event: str
+    within: timedelta | None = None
+    within_working_days: Annotated[int | None, Field(ge=0)] = None
+    due: VnDate | None = Field(None, description="known when the event is the plan's own issue")
+
+
+class OngoingDeadline(_Frozen):
+    """"Thường xuyên": no deadline; progress is checked in at a cadence instead."""
+
+    kind: Literal["ongoing"] = "ongoing"
+    start: VnDate | None = None
+
+
+class UnknownDeadline(_Frozen):
+    kind: Literal["unknown"] = "unknown"
+    reason: str = ""
+
+
+Deadline = Annotated[
+    DateDeadline
+    | MonthDeadline
+    | QuarterDeadline
+    | HalfYearDeadline
+    | YearDeadline
+    | RangeDeadline
+    | RecurringDeadline
+    | EventDeadline
+    | OngoingDeadline
+    | UnknownDeadline,
+    Field(discriminator="kind"),
+]
+
+
+def span(deadline: Deadline) -> tuple[date | None, list[date]]:
+    """The start the phrase gives (if any) and its due dates, as `parse-deadline` prints them."""
+    match deadline:
+        case DateDeadline(date=day):
+            return None, [day]
+        case MonthDeadline(year=y, month=m):
+            return date(y, m, 1), [month_end(y, m)]
+        case QuarterDeadline(year=y, quarter=q):
+            first, last = period_bounds("quarter", y, q)
+            return first, [last]
+        case HalfYearDeadline(year=y, half=h):
+            first, last = period_bounds("half_year", y, h)
+            return first, [last]
+        case YearDeadline(year=y, open_start=open_start):
+            return (None if open_start else date(y, 1, 1)), [date(y, 12, 31)]
+        case RangeDeadline(start=start, end=end):
+            return start, [end]
+        case RecurringDeadline():
+            return None, sorted({due for _, _, due in deadline.occurrences()})
+        case EventDeadline(due=due):
+            return None, [due] if due else []
+        case OngoingDeadline(start=start):
+            return start, []
+        case _:
+            return None, []
+
+
+def as_contract(text: str, deadline: Deadline, *, tz: dt.tzinfo) -> dict[str, Any]:
+    """The `parse-deadline --json` object: {"text", "kind", "due", "event", "start"}."""
+    start, dues = span(deadline)
+    due: list[str] = [d.isoformat() for d in dues]
+    if isinstance(deadline, DateDeadline) and deadline.time is not None:
+        due = [dt.datetime.combine(deadline.date, deadline.time, tz).isoformat()]
+    event = deadline.event if isinstance(deadline, EventDeadline) else None
+    return {
+        "text": text,
+        "kind": deadline.kind,
+        "due": due,
+        "event": event,
+        "start": start.isoformat() if start else None,
+    }

@@ -1,0 +1,768 @@
+"""The Vietnamese deadline grammar: "Quý I/2025", "trước ngày 30/04/2025", "Thường xuyên" ...
+
+`parse_deadline(text, year=..., issued=...)` returns a typed `Deadline`. It never guesses: a
+phrase it cannot read completely becomes `UnknownDeadline` with the reason, not a date.
+
+How it reads a phrase: the text is folded to lower-case ASCII of the same length ("Quí" and
+"quý" both become "qui"/"quy", "đ" becomes "d"), so spelling variants match one pattern and every
+span still points into the original text. Passes then take, in order, the constructs that could
+otherwise be misread by a later pass (a cited document's date, a relative period, a recurrence,
+"ngày 30 tháng 4", months, dates, half-years, quarters, years). What is left must be filler
+words: a leftover digit, or a word that changes the meaning ("giữa", "hoặc", "sau"), makes the
+phrase unknown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from typing import Any
+
+from plans.deadline import (
+    DateDeadline,
+    DayMonth,
+    Deadline,
+    EventDeadline,
+    Every,
+    HalfYearDeadline,
+    MonthDeadline,
+    OngoingDeadline,
+    QuarterDeadline,
+    RangeDeadline,
+    RecurrenceRule,
+    RecurringDeadline,
+    UnknownDeadline,
+    YearDeadline,
+    month_end,
+    period_bounds,
+)
+
+__all__ = ["fold", "parse_deadline"]
+
+AddWorkingDays = Callable[[date, int], date]
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII of exactly the same length: 'Quí IV' -> 'qui iv', 'Đồng' -> 'dong'."""
+    out = []
+    for char in text:
+        if char in "đĐ":
+            out.append("d")
+            continue
+        base = unicodedata.normalize("NFD", char)[0]
+        out.append(base.lower() if base.isascii() else " ")
+    return "".join(out)
+
+
+# -- the pieces of a phrase -------------------------------------------------------------------
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_WORD_NUMBERS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4}
+_SEP_YEAR = r"(?:\s*[/,.\-]?\s*(?:nam\s*)?(?P<year>(?:19|20)\d{2})(?!\d))?"
+_QUARTER_NUM = r"(?:iv|iii|ii|i)(?![a-z])|[1-4](?!\d)|(?:mot|hai|ba|bon|tu)(?![a-z])"
+_LIST_SEP = r"\s*(?:,|;|-|va|den het|den|toi|&)\s*"
+
+_BEFORE = re.compile(
+    r"(?:truoc|cham nhat|han chot|khong (?:qua|muon hon|cham hon)|den het|han|xong|"
+    r"hoan thanh|den)\s*(?:la\s*|vao\s*|truoc\s*)?(?:ngay\s*)?$"
+)
+_FILLER = re.compile(
+    r"\b(?:ngay|trong|vao|cua|nam|thang|quy|qui|hoan thanh|thuc hien|trien khai|xong|truoc|"
+    r"cham nhat|la|han chot|han|khong qua|khong muon hon|den het|het|den|tu|giai doan|ky|dot|"
+    r"bao cao|gui|ve|so|y te|so y te|ket qua|tinh hinh|dinh ky|hang|moi|theo|quy dinh|"
+    r"du kien|nop|tong hop|cuoi|va|lan|trinh|ban hanh|phe duyet|tiep theo|cac|nhung|"
+    r"lanh dao|ubnd|tinh|huyen|xa|bo|cho|de|duoc|phai|can|cap|toi|on|tai|nhiem vu|ke hoach|kh|"
+    r"chuong trinh|van ban|de an|du an|bao|cao|thang|nam nay|dong thoi|tren|he thong|phan mem|"
+    r"bat dau|phan dau|dip|vao|khoang thoi gian|thoi gian|thoi han|thoi diem|la|doi voi|"
+    r"dieu chinh|so voi|tu nay)\b"
+)
+# Words that change what a date means ("giữa tháng 6", "sau ngày 30/4", "hoặc"), matched on the
+# accented text, because folding merges "sau" (after) with "sáu" (six).
+_POISON = re.compile(
+    r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng|chưa|sau|đầu|sớm|muộn|ước|tạm|nếu|ngoài|chiều|"
+    r"sáng|tuần|đợt|không)(?!\w)"
+)
+_NUMBER_WORDS = re.compile(
+    r"(?<=\d)\s*\(\s*(?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|muoi|linh|le)\s*)+\)"
+)
+
+
+@dataclass
+class _Piece:
+    start: int
+    end: int
+    what: str  # date, month, quarter, half, year, range_word ...
+    value: object
+
+
+@dataclass
+class _Scan:
+    original: str
+    folded: str
+    year: int
+    taken: list[bool] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)
+    pieces: list[_Piece] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.taken = [False] * len(self.folded)
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(self.taken[start:end])
+
+    def take(self, start: int, end: int) -> None:
+        for i in range(start, end):
+            self.taken[i] = True
+
+    def blank(self, start: int, end: int) -> None:
+        """Hide a span from every pattern, as if it were whitespace."""
+        self.folded = self.folded[:start] + " " * (end - start) + self.folded[end:]
+        self.hidden.update(range(start, end))
+
+    def matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        for match in pattern.finditer(self.folded):
+            if match.end() > match.start() and self.free(match.start(), match.end()):
+                yield match
+
+    def add(self, match: re.Match[str], what: str, value: object) -> None:
+        self.take(match.start(), match.end())
+        self.pieces.append(_Piece(match.start(), match.end(), what, value))
+
+    def before(self, index: int, width: int = 30) -> str:
+        return self.folded[max(0, index - width) : index]
+
+    def leftover(self) -> str:
+        return "".join(" " if t else c for c, t in zip(self.folded, self.taken, strict=True))
+
+
+def _year_of(match: re.Match[str], default: int) -> int:
+    year = match.groupdict().get("year")
+    return int(year) if year else default
+
+
+def _safe_date(scan: _Scan, year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        scan.errors.append(f"{day:02d}/{month:02d}/{year} is not a date")
+        return None
+
+
+def _full_year(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    return int(text) if len(text) == 4 else 2000 + int(text)
+
+
+# -- passes -----------------------------------------------------------------------------------
+
+_CITATION = re.compile(
+    r"\b(?:nq|qd|kh|cv|tt|nd|ct|tb|bc|ubnd|byt|hd|cp|ttg|cttu)\d+[a-z]*\b|"
+    r"(?:\bso|\bqd|\bkh|\bcv)\s*:?\s*\d+[\w/\-.&]*(?:\s*,?\s*ngay\s*\d{1,2}\s*[/.\-]\s*\d{1,2}"
+    r"\s*[/.\-]\s*\d{2,4})?"
+    r"|\b\d+\s*/\s*(?:\d{4}\s*/\s*)?[a-z]{2,}[\w/\-&]*(?:\s*,?\s*ngay\s*\d{1,2}\s*[/.\-]\s*"
+    r"\d{1,2}\s*[/.\-]\s*\d{2,4})?"
+)
+
+
+def _citations(scan: _Scan) -> None:
+    """'Kế hoạch số 92/KH-UBND ngày 18/3/2025' names a document; its date is not a deadline."""
+    for match in scan.matches(_CITATION):
+        scan.add(match, "citation", match.group(0))
+
+
+_RELATIVE = re.compile(
+    r"(?:trong (?:thoi han|vong|thoi gian)?|trong|sau|cham nhat(?: la)?|khong qua|truoc)?\s*"
+    r"(?P<n>\d{1,3})\s*ngay(?P<work>\s*lam viec)?\s*,?\s*"
+    r"(?:ke tu|tinh tu|sau khi|sau|ke tu khi)\s*(?:ngay|khi)?\s*(?P<event>.+)$"
+)
+_OWN_ISSUE = re.compile(
+    r"\b(?:ky|ky ban hanh|ban hanh (?:ke hoach|van ban|quyet dinh) nay|ke hoach nay|"
+    r"van ban nay|quyet dinh nay|co hieu luc)\b"
+)
+
+
+def _relative(scan: _Scan) -> tuple[int, bool, str, bool] | None:
+    for match in scan.matches(_RELATIVE):
+        event = scan.original[match.start("event") :].strip(" .;:,()")
+        own = bool(_OWN_ISSUE.search(match.group("event")))
+        scan.take(match.start(), len(scan.folded))
+        return int(match.group("n")), bool(match.group("work")), event, own
+    return None
+
+
+_CONDITION = re.compile(
+    r"\(?\s*(?:(?:ngay |ngay sau |sau )?khi|sau khi|theo yeu cau|khi co|neu co)\b(?P<event>[^)]*)\)?"
+)
+
+
+def _condition(scan: _Scan) -> str | None:
+    for match in scan.matches(_CONDITION):
+        head = scan.folded[match.start() : match.start("event")]
+        event = scan.original[match.start("event") : match.end("event")].strip(" .;:,()")
+        if "theo yeu cau" in head:
+            event = event or "có yêu cầu"
+        scan.take(match.start(), match.end())
+        return event or scan.original[match.start() : match.end()].strip(" .;:,()")
+    return None
+
+
+_ONGOING = re.compile(
+    r"\b(?:thuong xuyen|lien tuc|hang ngay|hangngay|moi ngay|suot (?:nam|ca nam|qua trinh)|"
+    r"\d+\s*lan\s*/\s*ngay|"
+    r"cac nam tiep theo|nhung nam tiep theo|hang nam tiep theo)\b"
+)
+_FROM = re.compile(
+    r"\btu\s*(?:nam\s*(?P<y1>(?:19|20)\d{2})|thang\s*(?P<m2>\d{1,2})\s*[/\-]\s*(?P<y2>\d{4})|"
+    r"(?:ngay\s*)?(?P<d3>\d{1,2})\s*[/.\-]\s*(?P<m3>\d{1,2})\s*[/.\-]\s*(?P<y3>\d{4}))"
+    r"|^\s*(?:nam\s*)?(?P<y4>(?:19|20)\d{2})\s*(?:va|,)"
+)
+
+
+def _ongoing(scan: _Scan) -> tuple[bool, date | None]:
+    found = False
+    for match in scan.matches(_ONGOING):
+        scan.add(match, "ongoing", None)
+        found = True
+    if not found:
+        return False, None
+    start = None
+    for match in scan.matches(_FROM):
+        groups = match.groupdict()
+        if groups["y1"] or groups["y4"]:
+            start = date(int(groups["y1"] or groups["y4"]), 1, 1)
+        elif groups["m2"]:
+            start = _safe_date(scan, int(groups["y2"]), int(groups["m2"]), 1)
+        else:
+            start = _safe_date(scan, int(groups["y3"]), int(groups["m3"]), int(groups["d3"]))
+        scan.take(match.start(), match.end())
+        break
+    return True, start
+
+
+# Recurrence: "hằng quý", "06 tháng/lần", "trước ngày 20 hằng tháng", "hàng năm trước 10/12",
+# "trước ngày 30 của tháng 03, 06, 09 và trước ngày 15 của tháng 12", "báo cáo tháng ...; báo
+# cáo quý ...", "trước ngày 5 của tháng đầu quý sau".
+_EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
+    (re.compile(r"\b(?:hang|moi|dinh ky|dinh ky hang)\s*tuan\b"), "week"),
+    (re.compile(r"\b(?:hang|moi)\s*thang\b|(?<!\d)(?<!\d )\bthang\s*(?:/|mot|1|01)\s*lan\b|"
+                r"\bbao cao thang\b"),
+     "month"),
+    (re.compile(r"\b(?:hang|moi)\s*qu[yi]\b|\bqu[yi]\s*(?:/|mot|1|01)\s*lan\b|"
+                r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao qu[yi]\b|\bdinh ky qu[yi]\b"),
+     "quarter"),
+    (re.compile(r"\b(?:0?6|sau)\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bdinh ky\s*(?:0?6|sau)\s*thang\b|"
+                r"\bbao cao\s*(?:0?6|sau)\s*thang\b|\b(?:hang|moi)\s*6\s*thang\b|\bnua nam\s*(?:/|mot|1)"
+                r"\s*lan\b|\b0?6\s*thang\s*,\s*(?:12|mot nam)\b"),
+     "half_year"),
+    (re.compile(r"\b(?:hang|moi)\s*nam\b|\bnam\s*(?:/|mot|1|01)\s*lan\b|\b12\s*thang\s*(?:/|mot|1"
+                r"|01)\s*lan\b|\bbao cao nam\b|\bdinh ky nam\b|\b0?1\s*nam\s*/\s*lan\b"),
+     "year"),
+]
+_DAY_OF_MONTHS = re.compile(
+    r"ngay\s*(?P<day>\d{1,2})\s*(?:cua\s*)?(?:cac\s*)?thang\s*"
+    r"(?P<months>\d{1,2}(?:\s*(?:,|va|;)\s*\d{1,2})*)(?![\d/])"
+)
+_DAY_OF_PERIOD = re.compile(
+    r"ngay\s*(?P<day>\d{1,2})\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?:cuoi|dau)\s*(?:qu[yi]|ky|nam)"
+    r"(?:\s*(?:sau|tiep theo|ke tiep))?|thang\s*(?:sau|tiep theo|ke tiep)|(?:hang|moi)\s*thang|"
+    r"(?:nam|qu[yi])\s*(?:sau|tiep theo)|thang bao cao))"
+)
+_DAY_MONTH = re.compile(r"(?<![\d/.])(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})(?![\d/.\-]|\s*[/.\-]\s*\d)")
+_RECUR_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|den|toi)\s*(?:nam\s*)?(?P<b>(?:19|20)\d{2})")
+
+
+def _clauses(folded: str) -> list[tuple[int, int]]:
+    """Split a recurrence phrase into clauses at ';' or where a new report kind starts."""
+    cuts = [0]
+    for match in re.finditer(r";|\.\s|\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)",
+                             folded):
+        if match.start() > cuts[-1]:
+            cuts.append(match.start())
+    cuts.append(len(folded))
+    return list(itertools.pairwise(cuts))
+
+
+def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | None:
+    rules: list[RecurrenceRule] = []
+    for start, end in _clauses(scan.folded):
+        clause = scan.folded[start:end]
+        everies: list[tuple[int, int, Every]] = []
+        for pattern, cadence in _EVERY_WORDS:
+            everies += [
+                (match.start(), match.end(), cadence)
+                for match in pattern.finditer(clause)
+                if scan.free(start + match.start(), start + match.end())
+            ]
+        explicit = list(_DAY_OF_MONTHS.finditer(clause))
+        if not everies:
+            pairs = sum(len(re.findall(r"\d{1,2}", m.group("months"))) for m in explicit)
+            implied = _implied_every(clause)
+            if pairs < 2 and implied is None:
+                continue  # "ngày 30 tháng 4" is one date, not a recurrence
+            if pairs < 2:
+                explicit = []
+                everies = [(0, 0, implied)] if implied else []
+        for s, e, _ in everies:
+            scan.take(start + s, start + e)
+        kinds = {cadence for _, _, cadence in everies}
+        if len(kinds) > 1:
+            # "hằng quý ... hằng năm" in one clause: keep the finest as the cadence only when the
+            # coarser one is the year ("hằng năm ... hằng quý" = every quarter, every year).
+            kinds.discard("year")
+        if len(kinds) > 1:
+            scan.errors.append("two cadences in one clause")
+            return None
+        rule = _rule_in_clause(scan, start, end, next(iter(kinds)) if kinds else None, explicit)
+        if rule is None:
+            return None
+        rules.append(rule)
+    if not rules:
+        return None
+    years: list[int] | None = None
+    for match in scan.matches(_RECUR_RANGE):
+        a, b = int(match.group("a")), int(match.group("b"))
+        if a <= b <= a + 30:
+            years = list(range(a, b + 1))
+            scan.add(match, "recur_years", years)
+    else:
+        for match in scan.matches(re.compile(r"(?:nam\s*)?(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)")):
+            years = [int(match.group("y"))]
+            scan.add(match, "recur_years", years)
+            break
+    return rules, years
+
+
+def _implied_every(clause: str) -> Every | None:
+    """The cadence a due day implies: "ngày 25 của tháng cuối quý" is quarterly."""
+    match = _DAY_OF_PERIOD.search(clause)
+    if match is None:
+        return None
+    rel = match.group("rel")
+    if re.search(r"qu[yi]", rel):
+        return "quarter"
+    if re.search(r"\bnam\b", rel):
+        return "year"
+    if re.search(r"hang|moi|thang\s*(?:sau|tiep theo|ke tiep)", rel):
+        return "month"
+    return None
+
+
+def _rule_in_clause(
+    scan: _Scan, start: int, end: int, every: Every | None, explicit: list[re.Match[str]]
+) -> RecurrenceRule | None:
+    clause = scan.folded[start:end]
+    try:
+        if explicit:
+            days = []
+            for match in explicit:
+                day = int(match.group("day"))
+                for month in re.findall(r"\d{1,2}", match.group("months")):
+                    days.append(DayMonth(month=int(month), day=day))
+                scan.take(start + match.start(), start + match.end())
+            return RecurrenceRule(every=every or _every_of(days), on=sorted(days))
+        assert every is not None
+        for match in _DAY_OF_PERIOD.finditer(clause):
+            if not scan.free(start + match.start(), start + match.end()):
+                continue
+            rel = match.group("rel")
+            shift = 1 if re.search(r"sau|tiep theo|ke tiep|dau", rel) else 0
+            if every in ("quarter", "half_year", "year") and "thang dau" in rel:
+                shift = 1  # "tháng đầu quý sau": the first month after the period
+            if every == "month" and re.search(r"hang|moi", rel):
+                shift = 0
+            scan.take(start + match.start(), start + match.end())
+            return RecurrenceRule(every=every, day=int(match.group("day")), month_shift=shift)
+        day_months = [m for m in _DAY_MONTH.finditer(clause)
+                      if scan.free(start + m.start(), start + m.end())]
+        if day_months:
+            days = [DayMonth(month=int(m.group("m")), day=int(m.group("d"))) for m in day_months]
+            for m in day_months:
+                scan.take(start + m.start(), start + m.end())
+            return RecurrenceRule(every=every if every != "week" else "year", on=sorted(days))
+        day_only = re.search(r"ngay\s*(\d{1,2})(?![\d/])", clause)
+        if day_only and every == "month" and scan.free(start + day_only.start(),
+                                                       start + day_only.end()):
+            scan.take(start + day_only.start(), start + day_only.end())
+            return RecurrenceRule(every="month", day=int(day_only.group(1)))
+        weekday = re.search(r"thu\s*(hai|ba|tu|nam|sau|bay|[2-7])\b", clause)
+        if every == "week" and weekday:
+            names = {"hai": 1, "ba": 2, "tu": 3, "nam": 4, "sau": 5, "bay": 6}
+            value = weekday.group(1)
+            scan.take(start + weekday.start(), start + weekday.end())
+            return RecurrenceRule(every="week", weekday=names.get(value) or int(value) - 1)
+        return RecurrenceRule(every=every)
+    except ValueError as error:
+        scan.errors.append(str(error).splitlines()[-1] if "\n" in str(error) else str(error))
+        return None
+
+
+def _every_of(days: list[DayMonth]) -> Every:
+    by_count: dict[int, Every] = {2: "half_year", 4: "quarter", 12: "month"}
+    return by_count.get(len(days), "year")
+
+
+_DATE_WORDS = re.compile(
+    r"ngay\s*(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
+    r"(?:\s*,?\s*nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)))?"
+)
+_DAY_RANGE = re.compile(
+    r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})"
+    r"(?![\d/])"
+)
+_MONTH_YEAR = re.compile(r"(?<![\d/.\-])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<y>(?:19|20)\d{2})(?![\d/])")
+_DATE = re.compile(
+    r"(?<![\d/.\-])(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})(?:\s*[/.\-]\s*(?P<y>\d{4}|\d{2}))?"
+    r"(?![\d/])"
+)
+_TIME = re.compile(
+    r"(?<![\d/])(?P<h>\d{1,2})\s*(?:h|gio|:)\s*(?P<mi>\d{2})?\s*(?:phut|p\b)?(?:\s*(?P<ap>sang|chieu))?"
+    r"(?![\d/])"
+)
+
+
+def _word_dates(scan: _Scan) -> None:
+    _add_dates(scan, _DATE_WORDS)
+
+
+def _numeric_dates(scan: _Scan) -> None:
+    for match in scan.matches(_DAY_RANGE):
+        year, month = int(match.group("y")), int(match.group("m"))
+        first = _safe_date(scan, year, month, int(match.group("d1")))
+        last = _safe_date(scan, year, month, int(match.group("d2")))
+        if first and last:
+            scan.add(match, "day_range", (first, last))
+    for match in scan.matches(_MONTH_YEAR):
+        if re.search(r"(?:thang|qu[yi]|q\.?)\s*(?:\d{1,2}\s*[-,]\s*)?$", scan.before(match.start(), 12)):
+            continue
+        if 1 <= int(match.group("m")) <= 12:
+            scan.add(match, "month", [(int(match.group("y")), int(match.group("m")))])
+    _add_dates(scan, _DATE)
+
+
+def _add_dates(scan: _Scan, pattern: re.Pattern[str]) -> None:
+    for match in scan.matches(pattern):
+        if re.search(r"thang\s*$", scan.before(match.start(), 8)):
+            continue  # "tháng 6-7/2025" is a month range, not 6 July
+        year = _full_year(match.group("y"), scan.year)
+        if match.groupdict().get("next"):
+            year += 1
+        day = _safe_date(scan, year, int(match.group("m")), int(match.group("d")))
+        context = _TIME.sub(" ", scan.before(match.start()))
+        before = bool(_BEFORE.search(context))
+        scan.add(match, "date", (day, before))
+
+
+def _times(scan: _Scan) -> time | None:
+    """The time of day of a deadline ("trước 14h00 ngày 28/4"); more than one makes it vague."""
+    found = []
+    for match in scan.matches(_TIME):
+        hour, minute = int(match.group("h")), int(match.group("mi") or 0)
+        if match.group("ap") == "chieu" and hour < 12:
+            hour += 12
+        if hour > 23 or minute > 59:
+            scan.errors.append(f"{match.group(0)} is not a time of day")
+            return None
+        scan.add(match, "time", None)
+        found.append(time(hour, minute))
+    return found[0] if len(found) == 1 else None
+
+
+_HALF = re.compile(
+    r"(?:0?6|sau)\s*thang\s*(?P<which>dau|cuoi)\s*(?:nam|cua nam)" + _SEP_YEAR
+    + r"|nua\s*(?P<which2>dau|cuoi)\s*nam" + _SEP_YEAR.replace("year", "year2")
+)
+
+
+_FIRST_MONTHS = re.compile(
+    r"(?<![\d/])(?P<n>\d{1,2})\s*thang\s*(?:dau\s*)?(?:nam|cua nam)\s*(?P<year>(?:19|20)\d{2})?"
+)
+
+
+def _halves(scan: _Scan) -> None:
+    for match in scan.matches(_FIRST_MONTHS):
+        n, year = int(match.group("n")), _year_of(match, scan.year)
+        if n == 6 or not 1 <= n <= 12 or not re.search(r"thang\s*dau|\d{4}", match.group(0)):
+            continue
+        if n == 3:
+            scan.add(match, "quarter", [(year, 1)])
+        elif n == 12:
+            scan.add(match, "year", (year, False))
+        else:
+            scan.add(match, "months_from_january", (year, n))
+    for match in scan.matches(_HALF):
+        which = match.group("which") or match.group("which2")
+        year = int(match.group("year") or match.group("year2") or scan.year)
+        scan.add(match, "half", (year, 1 if which == "dau" else 2))
+
+
+_QUARTER = re.compile(
+    r"(?<![a-z])(?:quy|qui|q\.?)\s*(?P<nums>(?:" + _QUARTER_NUM + r")(?:" + _LIST_SEP
+    + r"(?:(?:quy|qui|q\.?)\s*)?(?:" + _QUARTER_NUM + r"))*)" + _SEP_YEAR
+)
+_MONTH = re.compile(
+    r"(?<![a-z])(?:thang|t)\s*(?P<nums>\d{1,2}(?:" + _LIST_SEP + r"(?:thang\s*)?\d{1,2})*)"
+    r"(?![\d])(?:\s*(?:/|-|,|\.)?\s*(?:nam\s*)?(?P<year>\d{4})(?!\d))?"
+)
+
+
+def _numbers(text: str) -> list[int]:
+    values = []
+    for token in re.findall(r"iv|iii|ii|i|\d+|mot|hai|ba|bon|tu", text):
+        values.append(_ROMAN.get(token) or _WORD_NUMBERS.get(token) or int(token))
+    return values
+
+
+def _quarters(scan: _Scan) -> None:
+    for match in scan.matches(_QUARTER):
+        nums = _numbers(re.sub(r"qu[yi]|q\.?", " ", match.group("nums")))
+        year = _year_of(match, scan.year)
+        if any(not 1 <= n <= 4 for n in nums):
+            scan.errors.append(f"no quarter {nums}")
+            continue
+        scan.add(match, "quarter", [(year, n) for n in nums])
+
+
+def _months(scan: _Scan) -> None:
+    for match in scan.matches(_MONTH):
+        written = match.group(0).strip()
+        if not written.startswith("thang") and not re.match(r"t\d{1,2}(?:\s*[/\-]\s*\d{4}|$)", written):
+            continue  # a bare "t" is a month only in "T6/2025" or "T5"
+        nums = [int(n) for n in re.findall(r"\d+", match.group("nums"))]
+        if any(not 1 <= n <= 12 for n in nums):
+            continue
+        scan.add(match, "month", [(_year_of(match, scan.year), n) for n in nums])
+
+
+_YEAR_RANGE = re.compile(
+    r"(?<!\d)(?P<a>(?:19|20)\d{2})\s*(?:-|den het|den|toi|va)\s*(?:nam\s*)?(?P<b>(?:19|20)\d{2})"
+    r"(?!\d)"
+)
+_YEAR = re.compile(r"(?<![\d/.])(?P<year>(?:19|20)\d{2})(?![\d/])")
+
+
+def _years(scan: _Scan) -> None:
+    for match in scan.matches(re.compile(r"(?<![\d/])\d{1,2}\s*nam\s*(?=(?:19|20)\d{2}\s*-)")):
+        scan.take(match.start(), match.end())  # "5 năm 2026-2030": the count the range states
+    for match in scan.matches(_YEAR_RANGE):
+        a, b = int(match.group("a")), int(match.group("b"))
+        if a < b:
+            scan.add(match, "year_range", (a, b))
+    for match in scan.matches(_YEAR):
+        open_start = bool(re.search(r"den\s*(?:het\s*)?(?:nam\s*)?$", scan.before(match.start(), 12)))
+        scan.add(match, "year", (int(match.group("year")), open_start))
+
+
+# -- putting the pieces together --------------------------------------------------------------
+
+
+def _bounds(piece: _Piece) -> tuple[date, date] | None:
+    """The first and last day a piece covers."""
+    match piece.what, piece.value:
+        case "date", (date() as day, _):
+            return day, day
+        case "month", list() as items:
+            (y1, m1), (y2, m2) = _ends(items)
+            return date(y1, m1, 1), month_end(y2, m2)
+        case "quarter", list() as items:
+            (y1, q1), (y2, q2) = _ends(items)
+            return period_bounds("quarter", y1, q1)[0], period_bounds("quarter", y2, q2)[1]
+        case "half", (int() as y, int() as h):
+            return period_bounds("half_year", y, h)
+        case "year", (int() as y, _):
+            return date(y, 1, 1), date(y, 12, 31)
+        case "year_range", (int() as a, int() as b):
+            return date(a, 1, 1), date(b, 12, 31)
+        case "day_range", (date() as first, date() as last):
+            return first, last
+        case "months_from_january", (int() as y, int() as n):
+            return date(y, 1, 1), month_end(y, n)
+    return None
+
+
+def _ends(items: list[Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """First and last (year, number) of a listed month or quarter: "tháng 6-7/2025"."""
+    return items[0], items[-1]
+
+
+def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
+    match piece.what, piece.value:
+        case "date", (date() as day, before):
+            return DateDeadline(
+                kind="before_date" if before else "absolute_date", date=day, time=time_of_day
+            )
+        case "month", [(int() as y, int() as m)]:
+            return MonthDeadline(year=y, month=m)
+        case "quarter", [(int() as y, int() as q)]:
+            return QuarterDeadline(year=y, quarter=q)
+        case "half", (int() as y, int() as h):
+            return HalfYearDeadline(year=y, half=h)
+        case "year", (int() as y, bool() as open_start):
+            return YearDeadline(year=y, open_start=open_start)
+    bounds = _bounds(piece)
+    if bounds is None:
+        return None
+    return RangeDeadline(start=bounds[0], end=bounds[1])
+
+
+_JOIN = re.compile(
+    r"^\s*(?:-|–|,|den het|den|toi|va|cho den|;)?\s*(?:het\s*)?(?:ngay\s*|nam\s*|cuoi\s*)?$"
+)
+
+
+def _from_now(scan: _Scan) -> bool:
+    """"từ nay đến cuối năm 2025": a range that starts when the plan is issued."""
+    for match in scan.matches(re.compile(r"\btu (?:nay|bay gio|thoi diem nay)\b")):
+        scan.take(match.start(), match.end())
+        return True
+    return False
+
+
+def _combine(scan: _Scan, pieces: list[_Piece], time_of_day: time | None) -> Deadline:
+    if len(pieces) == 1:
+        single = _single(pieces[0], time_of_day)
+        return single or UnknownDeadline(reason="unreadable")
+    if len(pieces) == 2:
+        gap = scan.folded[pieces[0].end : pieces[1].start]
+        first, last = _bounds(pieces[0]), _bounds(pieces[1])
+        if first and last and _JOIN.match(gap):
+            if first[0] > last[0]:
+                return UnknownDeadline(reason="the range ends before it starts")
+            # "tháng 5 và tháng 6" is one span; "Quý I/2025, năm 2026" is two deadlines.
+            listed = re.fullmatch(r"\s*(?:,|va|;)\s*(?:ngay|nam|cuoi)?\s*", gap) is not None
+            adjacent = first[1] + timedelta(days=1) == last[0]
+            if listed and not (pieces[0].what == pieces[1].what and adjacent):
+                return UnknownDeadline(reason="two deadlines in one phrase")
+            return RangeDeadline(start=first[0], end=last[1])
+    return UnknownDeadline(reason="more than one deadline in the phrase")
+
+
+def _leftover_problem(scan: _Scan) -> str | None:
+    rest = scan.leftover()
+    if re.search(r"\d", rest):
+        return f"unread number in {scan.original!r}"
+    for match in _FILLER.finditer(rest):
+        scan.take(match.start(), match.end())
+    accented = "".join(
+        " " if taken or i in scan.hidden else char
+        for i, (char, taken) in enumerate(zip(scan.original.lower(), scan.taken, strict=True))
+    )
+    poison = _POISON.search(accented)
+    if poison:
+        return f"the word {poison.group(0)!r} changes the meaning"
+    return None
+
+
+def parse_deadline(
+    text: str,
+    *,
+    year: int,
+    issued: date | None = None,
+    years: list[int] | None = None,
+    add_working_days: AddWorkingDays | None = None,
+) -> Deadline:
+    """Read one deadline phrase.
+
+    `year` fills what the phrase leaves out; `years` are the years a recurrence that names none
+    covers (default: `year` alone; a plan passes all its years); `issued` is the plan's issue
+    date, for "trong 30 ngày kể từ ngày ký"; `add_working_days` counts working days.
+    """
+    original = unicodedata.normalize("NFC", text).strip()
+    if not original:
+        return UnknownDeadline(reason="empty")
+    scan = _Scan(original=original, folded=fold(original), year=year)
+
+    for match in scan.matches(_NUMBER_WORDS):
+        scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
+    _citations(scan)
+    relative = _relative(scan)
+    condition = _condition(scan) if relative is None else None
+    if relative is not None:
+        return _relative_deadline(scan, relative, issued, add_working_days)
+
+    ongoing, start = _ongoing(scan)
+    recurrence = _recurrence(scan)
+    _word_dates(scan)
+    _halves(scan)
+    _quarters(scan)
+    _months(scan)
+    _numeric_dates(scan)
+    time_of_day = _times(scan)
+    _years(scan)
+    from_now = _from_now(scan)
+    if scan.errors:
+        return UnknownDeadline(reason="; ".join(scan.errors))
+
+    pieces = sorted((p for p in scan.pieces if p.what in _DEADLINE_PIECES), key=lambda p: p.start)
+    problem = _leftover_problem(scan)
+    if problem:
+        return UnknownDeadline(reason=problem)
+
+    if recurrence is not None:
+        if pieces or ongoing:
+            return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
+        rules, stated = recurrence
+        return RecurringDeadline(rules=rules, years=stated or years or [year])
+    if ongoing:
+        if pieces and start is None and len(pieces) == 1 and pieces[0].what == "year":
+            start = date(pieces[0].value[0], 1, 1)  # type: ignore[index]
+            pieces = []
+        if pieces:
+            return UnknownDeadline(reason="ongoing and a deadline in one phrase")
+        return OngoingDeadline(start=start)
+    if condition is not None:
+        if not pieces:
+            return EventDeadline(kind="conditional", event=condition)
+        dated = _combine(scan, pieces, time_of_day)
+        _, dues = _span_of(dated)
+        return EventDeadline(kind="conditional", event=condition, due=dues[-1] if dues else None)
+    if not pieces:
+        return UnknownDeadline(reason="no date, period, recurrence or condition found")
+    combined = _combine(scan, pieces, time_of_day)
+    if from_now and not isinstance(combined, UnknownDeadline):
+        first, dues = _span_of(combined)
+        start = issued or first
+        if start is None or not dues or dues[-1] < start:
+            return UnknownDeadline(reason="'từ nay' with no issue date to start from")
+        return RangeDeadline(start=start, end=dues[-1])
+    return combined
+
+
+_DEADLINE_PIECES = {
+    "date", "day_range", "month", "quarter", "half", "year", "year_range", "months_from_january",
+}
+
+
+def _span_of(deadline: Deadline) -> tuple[date | None, list[date]]:
+    from plans.deadline import span
+
+    return span(deadline)
+
+
+def _relative_deadline(
+    scan: _Scan,
+    relative: tuple[int, bool, str, bool],
+    issued: date | None,
+    add_working_days: AddWorkingDays | None,
+) -> Deadline:
+    days, working, event, own_issue = relative
+    if re.search(r"\d", scan.leftover()):
+        return UnknownDeadline(reason=f"unread number in {scan.original!r}")
+    due = None
+    if own_issue and issued is not None:
+        if not working:
+            due = issued + timedelta(days=days)
+        elif add_working_days is not None:
+            due = add_working_days(issued, days)
+    return EventDeadline(
+        kind="relative_to_event",
+        event=event,
+        within=None if working else timedelta(days=days),
+        within_working_days=days if working else None,
+        due=due,
+    )

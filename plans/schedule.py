@@ -1,0 +1,244 @@
+"""The schedule: every occurrence of every task, and when to remind and escalate.
+
+An occurrence is one obligation of one unit for one period: task × unit × period, with a stable
+reference `PLAN/TASK[/UNIT][@PERIOD]`. Everything here is pure: the same plan and calendar give
+the same occurrences, instants and references, with no clock and no I/O.
+
+Instants are timezone-aware in the plan's timezone. A deadline ends at the end of its day
+(23:59:59) unless the plan gives a time of day. Reminders and escalations go out at the policy's
+send time on working days; an exact-duration step (`before: PT30S`) ignores the calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from plans import deadline as dl
+from plans.calendar import WorkingCalendar
+from plans.model import Kpi, Plan, Policy, Recipient, Task
+
+END_OF_DAY = time(23, 59, 59)
+OccurrenceKind = Literal["deadline", "event", "ongoing"]
+
+
+class Step(BaseModel):
+    """One scheduled notice: a reminder, an escalation or a check-in request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str  # stable within the occurrence: "reminder-7wd", "escalation-2", "checkin-2025-Q1"
+    at: datetime
+    to: Recipient | Literal["lead"] = "lead"
+    level: int = 0  # escalation level, 1-based; 0 for reminders
+
+
+class Occurrence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    plan_id: str
+    task_id: str
+    unit_id: str | None  # set when the task fans out to each unit of a group
+    period: str | None  # "2025-Q1", "2025", ... for recurring and per-year tasks
+    kind: OccurrenceKind
+    title: str
+    source: str
+    deadline_text: str
+    lead: list[str]
+    coordinating: list[str]
+    leader: str | None
+    start: date | None
+    due_date: date | None  # None while it waits for its event, and for ongoing tasks
+    due: datetime | None
+    waits_for: str | None  # event id
+    trigger_within: timedelta | None
+    trigger_within_working_days: int | None
+    kpis: list[Kpi]
+    policy: Policy
+    timezone: str
+
+
+def due_instant(day: date, tz: ZoneInfo, at: time | None = None) -> datetime:
+    return datetime.combine(day, at or END_OF_DAY, tz)
+
+
+def reminders(
+    due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar
+) -> list[Step]:
+    """The reminder instants before `due`, earliest first, without duplicates."""
+    steps: dict[datetime, Step] = {}
+    for rule in policy.reminders:
+        if rule.before is not None:
+            at = due - rule.before
+            name = f"reminder-{_iso(rule.before)}"
+        else:
+            assert rule.working_days_before is not None
+            day = calendar.add_working_days(due_date, -rule.working_days_before)
+            at = datetime.combine(day, policy.send_time, due.tzinfo)
+            name = f"reminder-{rule.working_days_before}wd"
+        if at < due:
+            steps.setdefault(at, Step(name=name, at=at))
+    return sorted(steps.values(), key=lambda s: s.at)
+
+
+def escalations(
+    due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar, *, count: int
+) -> list[Step]:
+    """The first `count` escalations after `due`: the ladder, then its last rung repeated."""
+    out: list[Step] = []
+    last_day: date | None = None
+    last_at = due
+    for level, rule in enumerate(policy.escalation, start=1):
+        if len(out) == count:
+            return out
+        if rule.after is not None:
+            at = due + rule.after
+        else:
+            assert rule.working_days_after is not None
+            last_day = calendar.add_working_days(due_date, max(rule.working_days_after, 1))
+            at = datetime.combine(last_day, policy.send_time, due.tzinfo)
+        out.append(Step(name=f"escalation-{level}", at=at, to=rule.to, level=level))
+        last_at = at
+    repeat = policy.escalation_repeat
+    if not out or repeat is None:
+        return out
+    level, to = len(out), out[-1].to
+    while len(out) < count:
+        level += 1
+        if repeat.every is not None:
+            last_at = last_at + repeat.every
+        else:
+            assert repeat.working_days is not None
+            last_day = calendar.add_working_days(last_day or last_at.date(), repeat.working_days)
+            last_at = datetime.combine(last_day, policy.send_time, due.tzinfo)
+        out.append(Step(name=f"escalation-{level}", at=last_at, to=to, level=level))
+    return out
+
+
+def checkins(occurrence: Occurrence, calendar: WorkingCalendar, years: list[int]) -> list[Step]:
+    """For an ongoing task: a progress check-in due at the end of each period of its cadence,
+    asked for with the policy's first reminder before it."""
+    rule = dl.RecurrenceRule(every=occurrence.policy.checkin_every)
+    tz = ZoneInfo(occurrence.timezone)
+    steps = []
+    for year in years:
+        for label, _, due_day in rule.occurrences(year):
+            if occurrence.start and due_day < occurrence.start:
+                continue
+            steps.append(Step(name=f"checkin-{label}", at=due_instant(due_day, tz)))
+    return steps
+
+
+def checkin_request(checkin: Step, policy: Policy, calendar: WorkingCalendar) -> datetime:
+    """When to ask for a check-in: as the first reminder would ask before a deadline."""
+    asked = reminders(checkin.at.date(), checkin.at, policy, calendar)
+    return asked[0].at if asked else checkin.at
+
+
+def expand(plan: Plan) -> list[Occurrence]:
+    """Every occurrence of the plan, in task order then by due date. The plan must come from
+    `plans.validation.check_plan`, which resolves each deadline to a rule."""
+    out: list[Occurrence] = []
+    for task in plan.tasks:
+        out.extend(_task_occurrences(plan, task))
+    return out
+
+
+def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
+    rule = task.deadline.rule
+    if rule is None:
+        raise ValueError(f"task {task.id}: deadline not resolved; validate the plan first")
+    policy = task.policy.apply(plan.policy) if task.policy else plan.policy
+    tz = plan.plan.tz
+    time_of_day = rule.time if isinstance(rule, dl.DateDeadline) else None
+
+    periods: list[tuple[str | None, date | None, date | None]]  # (period, start, due)
+    kind: OccurrenceKind = "deadline"
+    match rule:
+        case dl.RecurringDeadline():
+            periods = [(label, first, due) for label, first, due in rule.occurrences()]
+        case dl.RangeDeadline(each_year=True, start=start, end=end):
+            periods = [(str(y), date(y, 1, 1), date(y, 12, 31))
+                       for y in range(start.year, end.year + 1)]
+        case dl.OngoingDeadline(start=start):
+            kind = "ongoing"
+            periods = [(None, start, None)]
+        case dl.EventDeadline(due=due):
+            periods = [(None, None, due)]
+        case _:
+            start, dues = dl.span(rule)
+            periods = [(None, start, dues[-1])]
+    if task.when is not None and kind != "ongoing":
+        kind = "event"
+
+    units: list[str | None] = [None]
+    if task.for_each is not None:
+        excluded = set(task.for_each.exclude)
+        units = [u.id for u in plan.members(task.for_each.group) if u.id not in excluded]
+
+    within = within_wd = None
+    if isinstance(rule, dl.EventDeadline):
+        within, within_wd = rule.within, rule.within_working_days
+    if task.when is not None and within is None and within_wd is None:
+        within = policy.trigger_within
+
+    out = []
+    for unit in units:
+        for period, start, due_day in periods:
+            ref = f"{plan.plan.id}/{task.id}" + (f"/{unit}" if unit else "") + (
+                f"@{period}" if period else "")
+            out.append(Occurrence(
+                ref=ref,
+                plan_id=plan.plan.id,
+                task_id=task.id,
+                unit_id=unit,
+                period=period,
+                kind=kind,
+                title=task.title,
+                source=task.source,
+                deadline_text=task.deadline.text or _describe(rule),
+                lead=[unit] if unit else list(task.lead),
+                coordinating=list(task.coordinating),
+                leader=task.leader or plan.roles.default_leader,
+                start=start,
+                due_date=due_day if kind == "deadline" or (kind == "event" and due_day) else None,
+                due=due_instant(due_day, tz, time_of_day) if due_day and kind != "ongoing" else None,
+                waits_for=task.when,
+                trigger_within=within,
+                trigger_within_working_days=within_wd,
+                kpis=_unit_kpis(task, unit),
+                policy=policy,
+                timezone=plan.plan.timezone,
+            ))
+    return sorted(out, key=lambda o: (o.due or datetime.max.replace(tzinfo=tz), o.ref))
+
+
+def _unit_kpis(task: Task, unit: str | None) -> list[Kpi]:
+    if unit is None or task.for_each is None or unit not in task.for_each.targets:
+        return list(task.kpis)
+    own = task.for_each.targets[unit]
+    return [
+        kpi.model_copy(update=own[kpi.id].model_dump(exclude_unset=True)) if kpi.id in own else kpi
+        for kpi in task.kpis
+    ]
+
+
+def _describe(rule: dl.Deadline) -> str:
+    _, dues = dl.span(rule)
+    return ", ".join(f"{d:%d/%m/%Y}" for d in dues) or rule.kind
+
+
+def _iso(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    out = "P" + (f"{days}D" if days else "")
+    if hours or minutes or secs:
+        out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (
+            f"{secs}S" if secs else "")
+    return out if out != "P" else "PT0S"
