@@ -252,6 +252,7 @@ class RangeDeadline(_Frozen):
     kind: Literal["year_range"] = "year_range"
     start: VnDate
     end: VnDate
+    time: dt.time | None = Field(None, description="the end's time of day, when given")
     each_year: bool = False
 
     @model_validator(mode="after")
@@ -268,6 +269,12 @@ class RecurringDeadline(_Frozen):
     rules: Annotated[list[RecurrenceRule], Field(min_length=1)]
     years: list[int] | None = Field(None, description="the plan's years when left out")
 
+    @model_validator(mode="after")
+    def _one_due_per_period(self) -> RecurringDeadline:
+        if self.years:
+            self.occurrences()
+        return self
+
     def occurrences(self) -> list[tuple[str, date, date]]:
         """(period label, period start, due) of every rule and year; one per label."""
         if not self.years:
@@ -276,7 +283,10 @@ class RecurringDeadline(_Frozen):
         for rule in self.rules:
             for year in self.years:
                 for label, first, due in rule.occurrences(year):
-                    seen.setdefault(label, (label, first, due))
+                    if label in seen and seen[label][2] != due:
+                        raise ValueError(f"two due days for {label}: {seen[label][2]:%d/%m/%Y} "
+                                         f"and {due:%d/%m/%Y}")
+                    seen[label] = (label, first, due)
         return sorted(seen.values(), key=lambda o: (o[2], o[0]))
 
 
@@ -352,8 +362,8 @@ def as_contract(text: str, deadline: Deadline, *, tz: dt.tzinfo) -> dict[str, An
     """The `parse-deadline --json` object: {"text", "kind", "due", "event", "start"}."""
     start, dues = span(deadline)
     due: list[str] = [d.isoformat() for d in dues]
-    if isinstance(deadline, DateDeadline) and deadline.time is not None:
-        due = [dt.datetime.combine(deadline.date, deadline.time, tz).isoformat()]
+    if isinstance(deadline, DateDeadline | RangeDeadline) and deadline.time is not None:
+        due = [dt.datetime.combine(dues[-1], deadline.time, tz).isoformat()]
     event = deadline.event if isinstance(deadline, EventDeadline) else None
     return {
         "text": text,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from plans.deadline import (
     DateDeadline,
     DayMonth,
@@ -53,6 +55,9 @@ def fold(text: str) -> str:
         if char in "đĐ":
             out.append("d")
             continue
+        if char in "–—−‐":
+            out.append("-")
+            continue
         base = unicodedata.normalize("NFD", char)[0]
         out.append(base.lower() if base.isascii() else " ")
     return "".join(out)
@@ -67,9 +72,10 @@ _QUARTER_NUM = r"(?:iv|iii|ii|i)(?![a-z])|[1-4](?!\d)|(?:mot|hai|ba|bon|tu)(?![a
 _LIST_SEP = r"\s*(?:,|;|-|va|den het|den|toi|&)\s*"
 
 _BEFORE = re.compile(
-    r"(?:truoc|cham nhat|han chot|khong (?:qua|muon hon|cham hon)|den het|han|xong|"
-    r"hoan thanh|den)\s*(?:la\s*|vao\s*|truoc\s*)?(?:ngay\s*)?$"
+    r"(?:truoc|cham nhat|muon nhat|han chot|khong (?:qua|muon hon|cham hon)|den het|han|xong|"
+    r"hoan thanh|den)\s*(?:la\s*|vao\s*|truoc\s*)?(?:ngay\s*)?$|cham nhat\s*trong\s*ngay\s*$"
 )
+_BEFORE_AFTER = re.compile(r"^\s*,?\s*(?:la\s*)?(?:han\s*(?:cuoi|chot)|thoi han cuoi)")
 _FILLER = re.compile(
     r"\b(?:ngay|trong|vao|cua|nam|thang|quy|qui|hoan thanh|thuc hien|trien khai|xong|truoc|"
     r"cham nhat|la|han chot|han|khong qua|khong muon hon|den het|het|den|tu|giai doan|ky|dot|"
@@ -78,14 +84,28 @@ _FILLER = re.compile(
     r"lanh dao|ubnd|tinh|huyen|xa|bo|cho|de|duoc|phai|can|cap|toi|on|tai|nhiem vu|ke hoach|kh|"
     r"chuong trinh|van ban|de an|du an|bao|cao|thang|nam nay|dong thoi|tren|he thong|phan mem|"
     r"bat dau|phan dau|dip|vao|khoang thoi gian|thoi gian|thoi han|thoi diem|la|doi voi|"
-    r"dieu chinh|so voi|tu nay)\b"
+    r"dieu chinh|so voi|tu nay|muon nhat|ket thuc|keo dai|cho den|la han cuoi|han cuoi)\b"
 )
 # Words that change what a date means ("giữa tháng 6", "sau ngày 30/4", "hoặc"), matched on the
 # accented text, because folding merges "sau" (after) with "sáu" (six).
 _POISON = re.compile(
-    r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng|chưa|sau|đầu|sớm|muộn|ước|tạm|nếu|ngoài|chiều|"
-    r"sáng|tuần|đợt|không)(?!\w)"
+    r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng|chưa|sau|đầu|sớm|muộn|ước|nếu|ngoài|chiều|"
+    r"sáng|tuần|không|hiệu lực)(?!\w)"
 )
+# Numbers that count things, not dates: "100% người dân", "18 tuổi", "Kỳ họp thứ 2", "1.000".
+_QUANTITY = re.compile(
+    r"\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?\s*%"
+    r"|\b(?:thu|lan|mui|khoa|dot|ky|buoc|giai doan|muc|nhom|phu luc|dieu|khoan|so)\s*\d+\b(?!\s*[/.\-]\s*\d)"
+    r"|\b\d+\s*(?:tuoi|nguoi|bac si|diem|ca|ho so|co so|don vi|xa|phuong|huyen|luot|mui|trieu|ty|"
+    r"dong|tram|benh vien|tai khoan|thu tuc|phong|khoa|can bo|cong chuc|vien chuc|tieng|phut|"
+    r"buoi|lop|hoc vien|du an|nhiem vu|chi tieu|van ban|ngay|tuan|thang|nam)\b(?!\s*[/.\-]\s*\d)"
+)
+# A plan's horizon, not its deadline: "giai đoạn 2021-2030, tầm nhìn đến năm 2045".
+_VISION = re.compile(
+    r"(?:,\s*)?(?:va\s*)?(?:dinh huong|tam nhin)\s*(?:den\s*)?(?:nam\s*)?(?:19|20)\d{2}"
+)
+_YEAR_END = re.compile(r"\b(?:den\s*)?(?:het|cuoi)\s*nam\b(?!\s*(?:nay\s*)?(?:19|20)\d{2})")
+_START_ONLY = re.compile(r"(?:^|[\s,(:])(?:bat dau\s*)?tu\s*(?:ngay\s*|nam\s*|thang\s*|qu[yi]\s*)?$")
 _NUMBER_WORDS = re.compile(
     r"(?<=\d)\s*\(\s*(?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|muoi|linh|le)\s*)+\)"
 )
@@ -97,6 +117,14 @@ class _Piece:
     end: int
     what: str  # date, month, quarter, half, year, range_word ...
     value: object
+    explicit_year: bool = True
+
+
+@dataclass(frozen=True)
+class _Day:
+    day: date
+    before: bool  # "trước ngày ...": a limit, not just a date
+    at: time | None  # its own time of day: "17h ngày 28/7"
 
 
 @dataclass
@@ -129,9 +157,13 @@ class _Scan:
             if match.end() > match.start() and self.free(match.start(), match.end()):
                 yield match
 
-    def add(self, match: re.Match[str], what: str, value: object) -> None:
+    def add(self, match: re.Match[str], what: str, value: object, *,
+            explicit_year: bool = True) -> None:
         self.take(match.start(), match.end())
-        self.pieces.append(_Piece(match.start(), match.end(), what, value))
+        self.pieces.append(_Piece(match.start(), match.end(), what, value, explicit_year))
+
+    def after(self, index: int, width: int = 30) -> str:
+        return self.folded[index : index + width]
 
     def before(self, index: int, width: int = 30) -> str:
         return self.folded[max(0, index - width) : index]
@@ -178,26 +210,32 @@ def _citations(scan: _Scan) -> None:
 
 _RELATIVE = re.compile(
     r"(?:trong (?:thoi han|vong|thoi gian)?|trong|sau|cham nhat(?: la)?|khong qua|truoc)?\s*"
-    r"(?P<n>\d{1,3})\s*ngay(?P<work>\s*lam viec)?\s*,?\s*"
+    r"(?P<n>\d{1,3})\s*(?P<unit>ngay|tuan|tieng|gio)(?P<work>\s*lam viec)?\s*,?\s*"
     r"(?:ke tu|tinh tu|sau khi|sau|ke tu khi)\s*(?:ngay|khi)?\s*(?P<event>.+)$"
 )
+_UNIT = {"ngay": timedelta(days=1), "tuan": timedelta(weeks=1), "tieng": timedelta(hours=1),
+         "gio": timedelta(hours=1)}
 _OWN_ISSUE = re.compile(
     r"\b(?:ky|ky ban hanh|ban hanh (?:ke hoach|van ban|quyet dinh) nay|ke hoach nay|"
     r"van ban nay|quyet dinh nay|co hieu luc)\b"
 )
 
 
-def _relative(scan: _Scan) -> tuple[int, bool, str, bool] | None:
+def _relative(scan: _Scan) -> tuple[timedelta, int | None, str, bool] | None:
+    """(time allowed, or working days allowed; the event; whether it is the plan's own issue)"""
     for match in scan.matches(_RELATIVE):
         event = scan.original[match.start("event") :].strip(" .;:,()")
         own = bool(_OWN_ISSUE.search(match.group("event")))
         scan.take(match.start(), len(scan.folded))
-        return int(match.group("n")), bool(match.group("work")), event, own
+        n = int(match.group("n"))
+        working = n if match.group("work") and match.group("unit") == "ngay" else None
+        return n * _UNIT[match.group("unit")], working, event, own
     return None
 
 
 _CONDITION = re.compile(
-    r"\(?\s*(?:(?:ngay |ngay sau |sau )?khi|sau khi|theo yeu cau|khi co|neu co)\b(?P<event>[^)]*)\)?"
+    r"\(?\s*(?:(?:ngay |ngay sau |sau )?khi|sau khi|theo yeu cau|khi co|neu co|trong truong hop)"
+    r"\b(?P<event>[^)]*)\)?"
 )
 
 
@@ -214,7 +252,7 @@ def _condition(scan: _Scan) -> str | None:
 
 _ONGOING = re.compile(
     r"\b(?:thuong xuyen|lien tuc|hang ngay|hangngay|moi ngay|suot (?:nam|ca nam|qua trinh)|"
-    r"\d+\s*lan\s*/\s*ngay|"
+    r"\d+\s*lan\s*/\s*ngay|24\s*/\s*24(?:\s*gio)?|24\s*/\s*7|(?:tiep tuc )?duy tri|"
     r"cac nam tiep theo|nhung nam tiep theo|hang nam tiep theo)\b"
 )
 _FROM = re.compile(
@@ -260,8 +298,9 @@ _EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
                 r"\bbao cao\s*(?:0?6|sau)\s*thang\b|\b(?:hang|moi)\s*6\s*thang\b|\bnua nam\s*(?:/|mot|1)"
                 r"\s*lan\b|\b0?6\s*thang\s*,\s*(?:12|mot nam)\b"),
      "half_year"),
-    (re.compile(r"\b(?:hang|moi)\s*nam\b|\bnam\s*(?:/|mot|1|01)\s*lan\b|\b12\s*thang\s*(?:/|mot|1"
-                r"|01)\s*lan\b|\bbao cao nam\b|\bdinh ky nam\b|\b0?1\s*nam\s*/\s*lan\b"),
+    (re.compile(r"\b(?:hang|moi|tung)\s*nam\b|(?<!\d)(?<!\d )\bnam\s*(?:/|mot|1|01)\s*lan\b|"
+                r"\b12\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao nam\b|\bdinh ky nam\b|"
+                r"\b0?1\s*nam\s*/\s*lan\b"),
      "year"),
 ]
 _DAY_OF_MONTHS = re.compile(
@@ -280,8 +319,7 @@ _RECUR_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|den|toi)\s*(?:nam\s*)?(
 def _clauses(folded: str) -> list[tuple[int, int]]:
     """Split a recurrence phrase into clauses at ';' or where a new report kind starts."""
     cuts = [0]
-    for match in re.finditer(r";|\.\s|\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)",
-                             folded):
+    for match in re.finditer(r";|\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)", folded):
         if match.start() > cuts[-1]:
             cuts.append(match.start())
     cuts.append(len(folded))
@@ -311,12 +349,16 @@ def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | 
         for s, e, _ in everies:
             scan.take(start + s, start + e)
         kinds = {cadence for _, _, cadence in everies}
+        if len(kinds) > 1 and not explicit and not _DAY_OF_PERIOD.search(clause) and not any(
+                scan.free(start + m.start(), start + m.end()) for m in _DAY_MONTH.finditer(clause)):
+            # "định kỳ hằng quý, 6 tháng, năm": a report at the end of each of these periods.
+            rules += [RecurrenceRule(every=k) for k in sorted(kinds, key=_CADENCE_ORDER.index)]
+            continue
         if len(kinds) > 1:
-            # "hằng quý ... hằng năm" in one clause: keep the finest as the cadence only when the
-            # coarser one is the year ("hằng năm ... hằng quý" = every quarter, every year).
+            # "hằng năm ... hằng quý": every quarter of every year.
             kinds.discard("year")
         if len(kinds) > 1:
-            scan.errors.append("two cadences in one clause")
+            scan.errors.append("two cadences and one due day in one clause")
             return None
         rule = _rule_in_clause(scan, start, end, next(iter(kinds)) if kinds else None, explicit)
         if rule is None:
@@ -336,6 +378,9 @@ def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | 
             scan.add(match, "recur_years", years)
             break
     return rules, years
+
+
+_CADENCE_ORDER: list[Every] = ["week", "month", "quarter", "half_year", "year"]
 
 
 def _implied_every(clause: str) -> Every | None:
@@ -397,8 +442,11 @@ def _rule_in_clause(
             scan.take(start + weekday.start(), start + weekday.end())
             return RecurrenceRule(every="week", weekday=names.get(value) or int(value) - 1)
         return RecurrenceRule(every=every)
+    except ValidationError as error:
+        scan.errors.append(error.errors()[0]["msg"].removeprefix("Value error, "))
+        return None
     except ValueError as error:
-        scan.errors.append(str(error).splitlines()[-1] if "\n" in str(error) else str(error))
+        scan.errors.append(str(error))
         return None
 
 
@@ -408,12 +456,22 @@ def _every_of(days: list[DayMonth]) -> Every:
 
 
 _DATE_WORDS = re.compile(
-    r"ngay\s*(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
+    r"(?:ngay\s*|(?<=tu )|(?<=den )|(?<=truoc ))(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
     r"(?:\s*,?\s*nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)))?"
 )
 _DAY_RANGE = re.compile(
-    r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})"
-    r"(?![\d/])"
+    r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})"
+    r"(?:\s*/\s*(?P<y>\d{4}))?(?![\d/])"
+    r"|(?<![\d/.])(?P<a>\d{1,2})\s*/\s*(?P<am>\d{1,2})\s*-\s*(?P<b>\d{1,2})\s*/\s*(?P<bm>\d{1,2})"
+    r"(?:\s*/\s*(?P<by>\d{4}))?(?![\d/])"
+)
+_TIME_BEFORE = re.compile(
+    r"(?:luc\s*)?(?P<h>\d{1,2})\s*(?:h|gio|:)\s*(?P<mi>\d{2})?\s*(?:phut)?\s*"
+    r"(?P<ap>sang|chieu|toi)?\s*,?\s*(?:ngay\s*)?$"
+)
+_TIME_AFTER = re.compile(
+    r"^\s*,?\s*(?:truoc|luc|vao)?\s*(?P<h>\d{1,2})\s*(?:h|gio|:)\s*(?P<mi>\d{2})?\s*(?:phut)?"
+    r"\s*(?P<ap>sang|chieu|toi)?(?![\d/])"
 )
 _MONTH_YEAR = re.compile(r"(?<![\d/.\-])(?P<m>\d{1,2})\s*[/\-.]\s*(?P<y>(?:19|20)\d{2})(?![\d/])")
 _DATE = re.compile(
@@ -432,11 +490,17 @@ def _word_dates(scan: _Scan) -> None:
 
 def _numeric_dates(scan: _Scan) -> None:
     for match in scan.matches(_DAY_RANGE):
-        year, month = int(match.group("y")), int(match.group("m"))
-        first = _safe_date(scan, year, month, int(match.group("d1")))
-        last = _safe_date(scan, year, month, int(match.group("d2")))
+        g = match.groupdict()
+        if g["d1"]:
+            year = _full_year(g["y"], scan.year)
+            first = _safe_date(scan, year, int(g["m"]), int(g["d1"]))
+            last = _safe_date(scan, year, int(g["m"]), int(g["d2"]))
+        else:
+            year = _full_year(g["by"], scan.year)
+            first = _safe_date(scan, year, int(g["am"]), int(g["a"]))
+            last = _safe_date(scan, year, int(g["bm"]), int(g["b"]))
         if first and last:
-            scan.add(match, "day_range", (first, last))
+            scan.add(match, "day_range", (first, last), explicit_year=bool(g["y"] or g["by"]))
     for match in scan.matches(_MONTH_YEAR):
         if re.search(r"(?:thang|qu[yi]|q\.?)\s*(?:\d{1,2}\s*[-,]\s*)?$", scan.before(match.start(), 12)):
             continue
@@ -453,9 +517,32 @@ def _add_dates(scan: _Scan, pattern: re.Pattern[str]) -> None:
         if match.groupdict().get("next"):
             year += 1
         day = _safe_date(scan, year, int(match.group("m")), int(match.group("d")))
+        at = _attached_time(scan, match)
         context = _TIME.sub(" ", scan.before(match.start()))
-        before = bool(_BEFORE.search(context))
-        scan.add(match, "date", (day, before))
+        before = bool(_BEFORE.search(context)) or bool(
+            _BEFORE_AFTER.search(_TIME.sub(" ", scan.after(match.end()))))
+        scan.add(match, "date", _Day(day, before, at) if day else None,
+                 explicit_year=bool(match.group("y") or match.groupdict().get("next")))
+
+
+def _attached_time(scan: _Scan, match: re.Match[str]) -> time | None:
+    """The time of day written right before or after a date ("17h ngày 28/7", "28/4 lúc 14h")."""
+    window = scan.before(match.start(), 30)
+    found = _TIME_BEFORE.search(window)
+    offset = match.start() - len(window)
+    if found is None or not scan.free(offset + found.start(), offset + found.end()):
+        found = _TIME_AFTER.search(scan.after(match.end()))
+        offset = match.end()
+        if found is None or not scan.free(offset + found.start(), offset + found.end()):
+            return None
+    hour, minute = int(found.group("h")), int(found.group("mi") or 0)
+    if found.group("ap") in ("chieu", "toi") and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        scan.errors.append(f"{found.group(0).strip()} is not a time of day")
+        return None
+    scan.take(offset + found.start(), offset + found.end())
+    return time(hour, minute)
 
 
 def _times(scan: _Scan) -> time | None:
@@ -525,7 +612,10 @@ def _quarters(scan: _Scan) -> None:
         if any(not 1 <= n <= 4 for n in nums):
             scan.errors.append(f"no quarter {nums}")
             continue
-        scan.add(match, "quarter", [(year, n) for n in nums])
+        if len(nums) > 2:
+            scan.errors.append(f"a list of {len(nums)} quarters is several deadlines")
+            continue
+        scan.add(match, "quarter", [(year, n) for n in nums], explicit_year=bool(match.group("year")))
 
 
 def _months(scan: _Scan) -> None:
@@ -536,7 +626,11 @@ def _months(scan: _Scan) -> None:
         nums = [int(n) for n in re.findall(r"\d+", match.group("nums"))]
         if any(not 1 <= n <= 12 for n in nums):
             continue
-        scan.add(match, "month", [(_year_of(match, scan.year), n) for n in nums])
+        if len(nums) > 2:
+            scan.errors.append(f"a list of {len(nums)} months is several deadlines")
+            continue
+        scan.add(match, "month", [(_year_of(match, scan.year), n) for n in nums],
+                 explicit_year=bool(match.group("year")))
 
 
 _YEAR_RANGE = re.compile(
@@ -544,6 +638,12 @@ _YEAR_RANGE = re.compile(
     r"(?!\d)"
 )
 _YEAR = re.compile(r"(?<![\d/.])(?P<year>(?:19|20)\d{2})(?![\d/])")
+
+
+def _year_ends(scan: _Scan) -> None:
+    """"đến hết năm", "cuối năm" with no year: the end of the plan's year."""
+    for match in scan.matches(_YEAR_END):
+        scan.add(match, "year", (scan.year, False), explicit_year=False)
 
 
 def _years(scan: _Scan) -> None:
@@ -564,7 +664,7 @@ def _years(scan: _Scan) -> None:
 def _bounds(piece: _Piece) -> tuple[date, date] | None:
     """The first and last day a piece covers."""
     match piece.what, piece.value:
-        case "date", (date() as day, _):
+        case "date", _Day(day=day):
             return day, day
         case "month", list() as items:
             (y1, m1), (y2, m2) = _ends(items)
@@ -592,9 +692,9 @@ def _ends(items: list[Any]) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
     match piece.what, piece.value:
-        case "date", (date() as day, before):
+        case "date", _Day(day=day, before=before, at=at):
             return DateDeadline(
-                kind="before_date" if before else "absolute_date", date=day, time=time_of_day
+                kind="before_date" if before else "absolute_date", date=day, time=at or time_of_day
             )
         case "month", [(int() as y, int() as m)]:
             return MonthDeadline(year=y, month=m)
@@ -611,7 +711,8 @@ def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
 
 
 _JOIN = re.compile(
-    r"^\s*(?:-|–|,|den het|den|toi|va|cho den|;)?\s*(?:het\s*)?(?:ngay\s*|nam\s*|cuoi\s*)?$"
+    r"^\s*(?:-|–|,|den het|den|toi|va|cho den truoc|cho den|;)?\s*(?:het\s*)?"
+    r"(?:ngay\s*|nam\s*|cuoi\s*)?$"
 )
 
 
@@ -623,27 +724,40 @@ def _from_now(scan: _Scan) -> bool:
     return False
 
 
-def _combine(scan: _Scan, pieces: list[_Piece], time_of_day: time | None) -> Deadline:
+def _combine(pieces: list[_Piece], unread: str, time_of_day: time | None) -> Deadline:
     if len(pieces) == 1:
         single = _single(pieces[0], time_of_day)
         return single or UnknownDeadline(reason="unreadable")
     if len(pieces) == 2:
-        gap = scan.folded[pieces[0].end : pieces[1].start]
+        gap = unread[pieces[0].end : pieces[1].start]
         first, last = _bounds(pieces[0]), _bounds(pieces[1])
-        if first and last and _JOIN.match(gap):
+        if first and last and not pieces[0].explicit_year and pieces[1].explicit_year:
+            # "từ tháng 10 đến hết tháng 3/2026": the first end takes the year of the second.
+            first = _in_year(first, last[0].year)
             if first[0] > last[0]:
+                first = _in_year(first, last[0].year - 1)
+        if first and last and _JOIN.match(gap):
+            if first[0] > last[1]:
                 return UnknownDeadline(reason="the range ends before it starts")
             # "tháng 5 và tháng 6" is one span; "Quý I/2025, năm 2026" is two deadlines.
             listed = re.fullmatch(r"\s*(?:,|va|;)\s*(?:ngay|nam|cuoi)?\s*", gap) is not None
             adjacent = first[1] + timedelta(days=1) == last[0]
             if listed and not (pieces[0].what == pieces[1].what and adjacent):
                 return UnknownDeadline(reason="two deadlines in one phrase")
-            return RangeDeadline(start=first[0], end=last[1])
+            end_at = pieces[1].value.at if isinstance(pieces[1].value, _Day) else None
+            return RangeDeadline(start=first[0], end=last[1], time=end_at)
     return UnknownDeadline(reason="more than one deadline in the phrase")
 
 
+def _in_year(bounds: tuple[date, date], year: int) -> tuple[date, date]:
+    shift = year - bounds[0].year
+    return tuple(  # type: ignore[return-value]
+        d.replace(year=d.year + shift, day=min(d.day, month_end(d.year + shift, d.month).day))
+        for d in bounds)
+
+
 def _leftover_problem(scan: _Scan) -> str | None:
-    rest = scan.leftover()
+    rest = _QUANTITY.sub(lambda m: " " * len(m.group()), scan.leftover())
     if re.search(r"\d", rest):
         return f"unread number in {scan.original!r}"
     for match in _FILLER.finditer(rest):
@@ -679,6 +793,8 @@ def parse_deadline(
 
     for match in scan.matches(_NUMBER_WORDS):
         scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
+    for match in scan.matches(_VISION):
+        scan.take(match.start(), match.end())
     _citations(scan)
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
@@ -693,12 +809,14 @@ def parse_deadline(
     _months(scan)
     _numeric_dates(scan)
     time_of_day = _times(scan)
+    _year_ends(scan)
     _years(scan)
     from_now = _from_now(scan)
     if scan.errors:
         return UnknownDeadline(reason="; ".join(scan.errors))
 
     pieces = sorted((p for p in scan.pieces if p.what in _DEADLINE_PIECES), key=lambda p: p.start)
+    unread = scan.leftover()  # before filler words are set aside: "và" joins differently from "-"
     problem = _leftover_problem(scan)
     if problem:
         return UnknownDeadline(reason=problem)
@@ -707,7 +825,10 @@ def parse_deadline(
         if pieces or ongoing:
             return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
         rules, stated = recurrence
-        return RecurringDeadline(rules=rules, years=stated or years or [year])
+        try:
+            return RecurringDeadline(rules=rules, years=stated or years or [year])
+        except ValidationError as error:
+            return UnknownDeadline(reason=error.errors()[0]["msg"].removeprefix("Value error, "))
     if ongoing:
         if pieces and start is None and len(pieces) == 1 and pieces[0].what == "year":
             start = date(pieces[0].value[0], 1, 1)  # type: ignore[index]
@@ -718,12 +839,15 @@ def parse_deadline(
     if condition is not None:
         if not pieces:
             return EventDeadline(kind="conditional", event=condition)
-        dated = _combine(scan, pieces, time_of_day)
+        dated = _combine(pieces, unread, time_of_day)
         _, dues = _span_of(dated)
         return EventDeadline(kind="conditional", event=condition, due=dues[-1] if dues else None)
     if not pieces:
         return UnknownDeadline(reason="no date, period, recurrence or condition found")
-    combined = _combine(scan, pieces, time_of_day)
+    if (len(pieces) == 1 and not from_now and pieces[0].what in _POINTS
+            and _START_ONLY.search(scan.before(pieces[0].start, 20))):
+        return UnknownDeadline(reason="a start with no end")
+    combined = _combine(pieces, unread, time_of_day)
     if from_now and not isinstance(combined, UnknownDeadline):
         first, dues = _span_of(combined)
         start = issued or first
@@ -733,6 +857,7 @@ def parse_deadline(
     return combined
 
 
+_POINTS = {"date", "month", "quarter", "half", "year"}
 _DEADLINE_PIECES = {
     "date", "day_range", "month", "quarter", "half", "year", "year_range", "months_from_january",
 }
@@ -746,23 +871,23 @@ def _span_of(deadline: Deadline) -> tuple[date | None, list[date]]:
 
 def _relative_deadline(
     scan: _Scan,
-    relative: tuple[int, bool, str, bool],
+    relative: tuple[timedelta, int | None, str, bool],
     issued: date | None,
     add_working_days: AddWorkingDays | None,
 ) -> Deadline:
-    days, working, event, own_issue = relative
+    within, working_days, event, own_issue = relative
     if re.search(r"\d", scan.leftover()):
         return UnknownDeadline(reason=f"unread number in {scan.original!r}")
     due = None
     if own_issue and issued is not None:
-        if not working:
-            due = issued + timedelta(days=days)
+        if working_days is None:
+            due = issued + within if within >= timedelta(days=1) else issued
         elif add_working_days is not None:
-            due = add_working_days(issued, days)
+            due = add_working_days(issued, working_days)
     return EventDeadline(
         kind="relative_to_event",
         event=event,
-        within=None if working else timedelta(days=days),
-        within_working_days=days if working else None,
+        within=None if working_days is not None else within,
+        within_working_days=working_days,
         due=due,
     )

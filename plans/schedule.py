@@ -60,6 +60,7 @@ class Occurrence(BaseModel):
     kpis: list[Kpi]
     policy: Policy
     timezone: str
+    years: list[int]  # the years it runs: an ongoing task checks in through the plan's last year
 
 
 def due_instant(day: date, tz: ZoneInfo, at: time | None = None) -> datetime:
@@ -154,7 +155,7 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
         raise ValueError(f"task {task.id}: deadline not resolved; validate the plan first")
     policy = task.policy.apply(plan.policy) if task.policy else plan.policy
     tz = plan.plan.tz
-    time_of_day = rule.time if isinstance(rule, dl.DateDeadline) else None
+    time_of_day = rule.time if isinstance(rule, dl.DateDeadline | dl.RangeDeadline) else None
 
     periods: list[tuple[str | None, date | None, date | None]]  # (period, start, due)
     kind: OccurrenceKind = "deadline"
@@ -213,6 +214,7 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
                 kpis=_unit_kpis(task, unit),
                 policy=policy,
                 timezone=plan.plan.timezone,
+                years=[y for y in plan.plan.years if start is None or y >= start.year],
             ))
     return sorted(out, key=lambda o: (o.due or datetime.max.replace(tzinfo=tz), o.ref))
 
