@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
 import sys
+from collections.abc import Coroutine
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
+from temporalio.client import Client
 
 from dondoc.files import Loaded, file_kind, read_calendar, read_contacts, read_plan
 from dondoc.settings import Settings, load_settings
@@ -31,6 +38,7 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+T = TypeVar("T")
 
 StateDir = Annotated[
     Path | None,
@@ -39,7 +47,16 @@ StateDir = Annotated[
 
 
 def settings(state_dir: Path | None = None) -> Settings:
-    return load_settings().with_state_dir(state_dir)
+    """The settings, with the state folder from --state-dir, and the address of a `dondoc dev`
+    running on that folder when DONDOC_TEMPORAL_ADDRESS does not name another server."""
+    resolved = load_settings().with_state_dir(state_dir)
+    if "temporal_address" not in resolved.model_fields_set:
+        from dondoc.devserver import dev_address
+
+        address = dev_address(resolved)
+        if address:
+            resolved = resolved.model_copy(update={"temporal_address": address})
+    return resolved
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -188,8 +205,7 @@ def show(
     ]
     rows = [occurrence_json(o, loaded) for o in occurrences]
     if as_json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(rows)
         return
     _print_schedule(loaded, rows)
 
@@ -266,9 +282,337 @@ def schema(
     out.print(f"wrote {output}", markup=False)
 
 
+# -- the engine: load, operate, watch ------------------------------------------------------------
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a client coroutine; turn the errors a user can fix into one line and an exit code."""
+    from dondoc.engine import Refused, UnknownRef
+    from dondoc.temporal import Unreachable
+
+    try:
+        return asyncio.run(work)
+    except Unreachable as error:
+        raise fail(str(error)) from None
+    except UnknownRef as error:
+        raise fail(str(error)) from None
+    except Refused as error:
+        if error.kind == "AlreadyDone":
+            out.print(str(error), markup=False)
+            raise typer.Exit(0) from None
+        raise fail(f"refused: {error}") from None
+
+
+async def client_for(config: Settings) -> Client:
+    from dondoc.temporal import connect
+
+    return await connect(config)
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="plan file")],
+    contacts: Annotated[Path | None, typer.Option(help="contacts file")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="say what would change")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Start one workflow per occurrence; a new version of a plan applies the difference."""
+    from dondoc import engine
+
+    loaded = load_or_exit(file, contacts)
+    config = settings(state_dir)
+
+    async def work() -> engine.LoadSummary:
+        client = await client_for(config)
+        count = len(schedule.expand(loaded.plan))
+        with Progress(transient=True, disable=as_json or not out.is_terminal,
+                      console=out) as progress:
+            bar = progress.add_task(f"{loaded.plan.plan.id}", total=count)
+            return await engine.load(
+                client, loaded, task_queue=config.task_queue, now=datetime.now(HCM),
+                dry_run=dry_run, on_progress=lambda ref, outcome: progress.advance(bar))
+
+    summary = run(work())
+    if as_json:
+        print_json(summary.as_json())
+        return
+    verb = "would be " if dry_run else ""
+    out.print(f"{loaded.plan.plan.id} (version {summary.version}): "
+              f"{summary.count('started')} {verb}started, "
+              f"{summary.count('unchanged') + summary.count('exists')} already running, "
+              f"{summary.count('amended')} {verb}amended, {summary.count('cancelled')} "
+              f"{verb}cancelled; {len(summary.past_due)} of those started already past due",
+              markup=False)
+    if summary.count("started") == 0 and summary.count("amended") == 0 and not dry_run:
+        out.print("nothing new to start: this version of the plan is already loaded",
+                  markup=False)
+
+
+@app.command()
+def status(
+    plan: Annotated[str | None, typer.Option(help="plan id")] = None,
+    unit: Annotated[str | None, typer.Option(help="unit id")] = None,
+    state: Annotated[str | None, typer.Option(help="scheduled, due_soon, overdue, ...")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Where every occurrence stands: scheduled, due soon, overdue, done, paused ..."""
+    from dondoc import engine
+    from workflows.messages import State
+
+    if state is not None and state not in State.__args__:  # type: ignore[attr-defined]
+        from plans.validation import closest
+
+        raise fail(f"--state: unknown state {state!r}{closest(state, State.__args__)}", 2)  # type: ignore[attr-defined]
+
+    async def work() -> list[engine.StatusRow]:
+        return await engine.status(await client_for(settings(state_dir)), plan=plan, unit=unit,
+                                   state=state)
+
+    rows = run(work())
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(expand=True)
+    for column in ("Mã (ref)", "Đơn vị", "Hạn", "Trạng thái", "Mức báo cáo"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.ref, row.unit or "", format_datetime(row.due.astimezone(HCM))
+                      if row.due else "", STATE_VI.get(row.state, row.state),
+                      str(row.escalation_level or ""))
+    out.print(table)
+    out.print(f"{len(rows)} occurrences", markup=False)
+
+
+STATE_VI = {
+    "scheduled": "đang thực hiện trong hạn", "due_soon": "sắp đến hạn", "overdue": "quá hạn",
+    "done_on_time": "hoàn thành đúng hạn", "done_late": "hoàn thành quá hạn",
+    "paused": "tạm dừng", "cancelled": "đã hủy", "waiting_trigger": "chờ sự kiện",
+    "ongoing": "thường xuyên",
+}
+
+
+def _evidence(text: str, evidence_date: str | None, link: str | None, note: str | None) -> Any:
+    from workflows.messages import Evidence
+
+    match = re.match(r"^\s*(?P<number>.+?)\s*(?:,|ngày)\s*(?P<date>\d{1,2}/\d{1,2}/\d{4})\s*$", text)
+    number = re.sub(r"^(?:số|so)\s+", "", match.group("number") if match else text.strip(),
+                    flags=re.IGNORECASE)
+    day = _parse_day(evidence_date or (match.group("date") if match else None), "--evidence-date")
+    return Evidence(number=number, date=day or datetime.now(HCM).date(), link=link, note=note)
+
+
+def _operate(ref: str, update: str, argument: BaseModel, state_dir: Path | None) -> None:
+    from dondoc import engine
+    from workflows.occurrence import OccurrenceWorkflow
+
+    async def work() -> Any:
+        client = await client_for(settings(state_dir))
+        return await engine.operate(client, ref, getattr(OccurrenceWorkflow, update), argument)
+
+    result = run(work())
+    due = format_datetime(result.due.astimezone(HCM)) if result.due else "-"
+    out.print(f"{result.ref}: {STATE_VI.get(result.state, result.state)} (hạn {due})",
+              markup=False)
+
+
+Ref = Annotated[str, typer.Argument(help="occurrence reference PLAN/TASK[/UNIT][@PERIOD]")]
+By = Annotated[str, typer.Option("--by", help="who does it: a unit or person id of the plan")]
+Reason = Annotated[str, typer.Option("--reason", help="why")]
+
+
+@app.command()
+def complete(
+    ref: Ref, by: By,
+    evidence: Annotated[str, typer.Option(help="the unit's report: 'số 123/BC-TTYT ngày 28/03/2025'")],
+    evidence_date: Annotated[str | None, typer.Option(help="the report's date")] = None,
+    link: Annotated[str | None, typer.Option(help="link to the report")] = None,
+    note: Annotated[str | None, typer.Option(help="a note")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Record that a unit reported completion, with its evidence."""
+    from workflows.messages import Complete
+
+    _operate(ref, "complete", Complete(by=by, evidence=_evidence(evidence, evidence_date, link,
+                                                                 note)), state_dir)
+
+
+@app.command()
+def reopen(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+    """Reject the evidence of a completed occurrence: it is open again."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "reopen", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command()
+def extend(
+    ref: Ref, by: By, reason: Reason,
+    until: Annotated[str, typer.Option(help="the new deadline (dd/mm/yyyy)")],
+    state_dir: StateDir = None,
+) -> None:
+    """Ask for a new deadline; the responsible leader approves or denies it."""
+    from workflows.messages import ExtensionRequest
+
+    day = _parse_day(until, "--until")
+    assert day is not None
+    _operate(ref, "request_extension", ExtensionRequest(by=by, until=day, reason=reason),
+             state_dir)
+
+
+@app.command("approve-extension")
+def approve_extension(ref: Ref, by: By, reason: Annotated[str, typer.Option()] = "",
+                      state_dir: StateDir = None) -> None:
+    """The responsible leader grants the pending extension."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "approve_extension", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command("deny-extension")
+def deny_extension(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+    """The responsible leader refuses the pending extension."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "deny_extension", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command()
+def pause(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+    """Stop reminders and escalations until resumed."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "pause", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command()
+def resume(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+    """Resume a paused occurrence; what fell due meanwhile is not sent."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "resume", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command()
+def cancel(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+    """Cancel an occurrence for good."""
+    from workflows.messages import ActorReason
+
+    _operate(ref, "cancel", ActorReason(by=by, reason=reason), state_dir)
+
+
+@app.command()
+def checkin(ref: Ref, by: By, note: Annotated[str, typer.Option(help="progress")],
+            state_dir: StateDir = None) -> None:
+    """Report progress on an ongoing ("Thường xuyên") task."""
+    from workflows.messages import Checkin
+
+    _operate(ref, "checkin", Checkin(by=by, note=note), state_dir)
+
+
+@app.command()
+def trigger(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    event: Annotated[str, typer.Argument(help="event id, e.g. ubnd-ban-hanh-kh")],
+    at: Annotated[str, typer.Option(help="when it happened (dd/mm/yyyy)")],
+    by: By,
+    state_dir: StateDir = None,
+) -> None:
+    """The event happened: start the clock of every task waiting for it."""
+    from dondoc import engine
+    from workflows.messages import Trigger
+    from workflows.occurrence import OccurrenceWorkflow
+
+    day = _parse_day(at, "--at")
+    assert day is not None
+
+    async def work() -> list[tuple[str, Any]]:
+        client = await client_for(settings(state_dir))
+        refs = await engine.waiting_for(client, plan, event)
+        if not refs:
+            known = await engine.all_refs(client, plan)
+            raise engine.UnknownRef(f"{plan}: an occurrence waiting for {event!r}",
+                                    [] if known else ["(no occurrences of this plan are loaded)"])
+        return [(ref, await engine.operate(client, ref, OccurrenceWorkflow.trigger,
+                                           Trigger(event=event, at=day, by=by)))
+                for ref in refs]
+
+    for ref, result in run(work()):
+        out.print(f"{ref}: hạn {format_datetime(result.due.astimezone(HCM))}", markup=False)
+
+
+@app.command()
+def history(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False,
+            state_dir: StateDir = None) -> None:
+    """The occurrence's timeline: reminders, escalations, completion, extensions, by whom."""
+    from dondoc import engine
+
+    async def work() -> list[dict[str, Any]]:
+        return await engine.history(await client_for(settings(state_dir)), ref)
+
+    rows = run(work())
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        at = format_datetime(datetime.fromisoformat(row["at"]).astimezone(HCM))
+        rest = {k: v for k, v in row.items() if k not in ("at", "type", "actor") and v not in
+                (None, "", [], {})}
+        who = f" bởi {row['actor']}" if row.get("actor") else ""
+        details = ", ".join(f"{k}={v}" for k, v in rest.items())
+        out.print(f"{at}  {row['type']}{who}  {details}", markup=False)
+
+
+@app.command()
+def worker(state_dir: StateDir = None) -> None:
+    """Run a worker against the Temporal cluster of the settings (DONDOC_TEMPORAL_ADDRESS)."""
+    import worker as worker_module
+    from dondoc import logs
+    from dondoc.temporal import Unreachable
+
+    config = settings(state_dir)
+    logs.configure(config.log_level)
+    try:
+        asyncio.run(worker_module.run_worker(config))
+    except Unreachable as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def dev(
+    state_dir: StateDir = None,
+    port: Annotated[int, typer.Option(help="Temporal frontend port")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal web UI port")] = 8233,
+    demo: Annotated[bool, typer.Option("--demo", help="load a demo plan due in minutes")] = False,
+) -> None:
+    """Everything on this machine: the Temporal dev server (SQLite in the state folder, web UI),
+    dondoc's search attributes, a worker; Ctrl-C stops it all."""
+    from dondoc.dev import run_dev
+
+    config = settings(state_dir).model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    try:
+        asyncio.run(run_dev(config, port=port, ui_port=ui_port, demo=demo, console=out))
+    except (OSError, RuntimeError, TimeoutError) as error:
+        raise fail(f"dondoc dev: {error}") from None
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
 def main() -> None:
+    code: int | str | None = 0
     try:
         app()
+    except SystemExit as done:  # click ends every run this way, usage errors (2) included
+        code = done.code
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal client's native threads can call back into Python while the interpreter
+    # finalizes and abort it ("PyGILState_Release"); all work is done and flushed here.
+    os._exit(code if isinstance(code, int) else 1 if code else 0)

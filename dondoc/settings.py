@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
+
+    max_concurrent_activities: int = 20
+    max_concurrent_workflow_tasks: int = 20
+    graceful_shutdown_timeout: timedelta = timedelta(seconds=30)
+    log_level: str = "INFO"
 
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file in the state folder"

@@ -60,6 +60,7 @@ class Occurrence(BaseModel):
     kpis: list[Kpi]
     policy: Policy
     timezone: str
+    utc_offset: timedelta  # of `timezone`; workflows compute new instants with it (no DST in VN)
     years: list[int]  # the years it runs: an ongoing task checks in through the plan's last year
 
 
@@ -214,6 +215,7 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
                 kpis=_unit_kpis(task, unit),
                 policy=policy,
                 timezone=plan.plan.timezone,
+                utc_offset=datetime(plan.plan.year, 1, 1, tzinfo=tz).utcoffset() or timedelta(0),
                 years=[y for y in plan.plan.years if start is None or y >= start.year],
             ))
     return sorted(out, key=lambda o: (o.due or datetime.max.replace(tzinfo=tz), o.ref))

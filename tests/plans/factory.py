@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 
-def plan_text(*, tasks: str, until: int | None = None, policy: str = "") -> str:
+def plan_text(*, tasks: str, until: int | None = None, policy: str = "", year: int = 2025,
+              issued: str = "10/02/2025") -> str:
     return f"""\
 plan:
   id: thu
   number: 1/KH-SYT
   title: Kế hoạch thử nghiệm
   issuer: Sở Y tế Thử
-  issued: 10/02/2025
-  year: 2025
+  issued: {issued}
+  year: {year}
 {f"  until: {until}" if until else ""}
 units:
   - {{id: VP, name: Văn phòng Sở, kind: department}}

@@ -1,0 +1,78 @@
+"""`dondoc dev`: the Temporal dev server, dondoc's search attributes and a worker, together on
+this machine, with the notices printed as they reach the local outbox. Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+import worker
+from dondoc import engine, logs
+from dondoc.demo import demo_plan
+from dondoc.devserver import DevServer
+from dondoc.files import read_plan
+from dondoc.settings import Settings
+from dondoc.temporal import connect, register_search_attributes
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
+                  console: Console) -> None:
+    logs.configure("WARNING")
+    server = DevServer(config.state_dir, port=port, ui_port=ui_port)
+    server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.wait_ready()
+        client = await connect(config)
+        await register_search_attributes(client, config.temporal_namespace)
+        console.print(f"Temporal dev server: {server.address} (state in {config.state_dir})")
+        console.print(f"Temporal web UI:     {server.ui}")
+        async with worker.build_worker(client, config):
+            console.print(f"worker running on task queue {config.task_queue!r}; Ctrl-C stops")
+            if demo:
+                await load_demo(client, config, console)
+            await watch_outbox(config.state_dir / "outbox", console, stop)
+        console.print("worker stopped")
+    finally:
+        server.stop()
+        console.print("Temporal dev server stopped")
+
+
+async def load_demo(client: object, config: Settings, console: Console) -> None:
+    path = config.state_dir / "demo-plan.yaml"
+    path.write_text(demo_plan(datetime.now(HCM)), encoding="utf-8")
+    loaded, problems = read_plan(path)
+    assert loaded is not None, problems
+    summary = await engine.load(client, loaded, task_queue=config.task_queue,  # type: ignore[arg-type]
+                                now=datetime.now(HCM))
+    console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
+                  "reminders arrive within a few minutes, escalations after the deadlines")
+
+
+async def watch_outbox(outbox: Path, console: Console, stop: asyncio.Event) -> None:
+    """Print each notice once, as it lands in the outbox."""
+    seen = {p.name for p in outbox.glob("*.json")} if outbox.exists() else set()
+    while not stop.is_set():
+        for path in sorted(outbox.glob("*.json"), key=lambda p: p.stat().st_mtime) \
+                if outbox.exists() else []:
+            if path.name in seen:
+                continue
+            seen.add(path.name)
+            notice = json.loads(path.read_text("utf-8"))
+            at = datetime.fromisoformat(notice["at"]).astimezone(HCM)
+            console.print(f"[bold]{at:%H:%M:%S}[/] → {notice['to']['name']} "
+                          f"({notice['to']['role']}): {notice['subject']}", highlight=False)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1)

@@ -1,0 +1,190 @@
+"""End to end: the real Temporal dev server, `dondoc worker` as a subprocess, and the CLI as a
+user types it, including a worker killed mid-plan and restarted with nothing lost or repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dondoc.devserver import DevServer
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+DONDOC = str(Path(sys.executable).parent / "dondoc")
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def plan(due: datetime, *, second_task: bool = False, due_shift: timedelta = timedelta(0)) -> str:
+    moved = due + due_shift
+
+    def rule(at: datetime) -> str:
+        return f'{{kind: before_date, date: {at:%Y-%m-%d}, time: "{at:%H:%M:%S}"}}'
+
+    extra = f"""
+  - id: T2
+    source: Phụ lục I, dòng 2
+    title: Báo cáo bổ sung
+    lead: [HL]
+    deadline: {{text: "trước {moved:%H:%M} ngày {moved:%d/%m/%Y}", rule: {rule(moved + timedelta(hours=1))}}}
+""" if second_task else ""
+    return f"""\
+plan:
+  id: e2e
+  number: 9/KH-E2E
+  title: Kế hoạch kiểm thử đầu cuối
+  issuer: Sở Y tế
+  issued: {due:%d/%m/%Y}
+  year: {due.year}
+units:
+  - {{id: VP, name: Văn phòng Sở Y tế, kind: department}}
+  - {{id: HL, name: Trung tâm Y tế Hạ Long, kind: center}}
+people:
+  - {{id: pgd, name: Trần Văn B, title: Phó Giám đốc Sở}}
+  - {{id: bcd, title: Ban Chỉ đạo, kind: committee}}
+roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
+policy:
+  reminders: [{{before: PT40S}}, {{before: PT20S}}]
+  escalation: [{{after: PT10S, to: leader}}]
+  escalation_repeat: null
+tasks:
+  - id: T1
+    source: Phụ lục I, dòng 1
+    title: Báo cáo kết quả bệnh án điện tử
+    lead: [HL]
+    deadline: {{text: "trước {moved:%H:%M} ngày {moved:%d/%m/%Y}", rule: {rule(moved)}}}
+{extra}"""
+
+
+class Stack:
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.server = DevServer(state, port=free_port(), ui_port=free_port())
+        self.env = {**os.environ, "DONDOC_STATE_DIR": str(state),
+                    "DONDOC_TEMPORAL_ADDRESS": self.server.address, "DONDOC_LOG_LEVEL": "INFO"}
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def dondoc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([DONDOC, *args], env=self.env, capture_output=True, text=True,
+                              timeout=120)
+        if check and done.returncode != 0:
+            raise AssertionError(f"dondoc {' '.join(args)}: {done.returncode}\n{done.stderr}")
+        return done
+
+    def start_worker(self) -> None:
+        log = (self.state / "worker.log").open("ab")
+        self.worker = subprocess.Popen([DONDOC, "worker"], env=self.env, stdout=log, stderr=log)
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait()
+
+    def outbox(self) -> list[dict[str, object]]:
+        folder = self.state / "outbox"
+        return [json.loads(p.read_text("utf-8")) for p in folder.glob("*.json")] \
+            if folder.exists() else []
+
+    def wait_for(self, predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; outbox: {self.outbox()}")
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    stack = Stack(tmp_path / "state")
+    stack.server.start()
+    asyncio.run(stack.server.wait_ready())
+    yield stack
+    if stack.worker and stack.worker.poll() is None:
+        stack.worker.send_signal(signal.SIGTERM)
+        stack.worker.wait(timeout=30)
+    stack.server.stop()
+
+
+def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: Path):
+    due = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=75)
+    plan_file = tmp_path / "e2e.yaml"
+    plan_file.write_text(plan(due), "utf-8")
+
+    # Before a worker runs, loading still starts the workflows; loading twice starts nothing.
+    first = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)
+    assert (first["started"], first["unchanged"] + first["exists"]) == (1, 0)
+    again = stack.dondoc("load", str(plan_file))
+    assert "0 started" in again.stdout and "already loaded" in again.stdout
+
+    stack.start_worker()
+    stack.wait_for(lambda: any(n["kind"] in ("reminder", "due_today") for n in stack.outbox()),
+                   timeout=60, what="the first reminder")
+    stack.kill_worker()  # mid-plan: the second reminder is due while no worker runs
+    time.sleep(max(0.0, (due - timedelta(seconds=15) - datetime.now(HCM)).total_seconds()))
+    stack.start_worker()
+    stack.wait_for(lambda: any(n["kind"] == "escalation" for n in stack.outbox()),
+                   timeout=90, what="the escalation to the leader")
+
+    outbox = stack.outbox()
+    assert all(count == 1 for count in Counter(n["key"] for n in outbox).values())
+    reminders = sorted(str(n["key"]).split("/")[2] for n in outbox
+                       if n["kind"] in ("reminder", "due_today"))
+    # Both reminders went out once: the one due while no worker ran, when it came back.
+    assert reminders == ["reminder-PT20S@" + reminders[0].split("@")[1],
+                         "reminder-PT40S@" + reminders[0].split("@")[1]]
+    assert [(n["kind"], n["to"]["id"]) for n in outbox if n["kind"] == "escalation"] == [
+        ("escalation", "pgd")]
+
+    rows = json.loads(stack.dondoc("status", "--plan", "e2e", "--json").stdout)
+    assert [(r["ref"], r["state"], r["escalation_level"]) for r in rows] == [
+        ("e2e/T1", "overdue", 1)]
+
+    done = stack.dondoc("complete", "e2e/T1", "--by", "HL", "--evidence",
+                        f"số 12/BC-TTYT ngày {datetime.now(HCM):%d/%m/%Y}")
+    assert "hoàn thành" in done.stdout
+    history = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
+    types = [row["type"] for row in history]
+    assert types[0] == "started" and "overdue" in types and "escalated" in types
+    completed = next(row for row in history if row["type"] == "completed")
+    assert completed["actor"] == "HL" and completed["evidence"]["number"] == "12/BC-TTYT"
+    sent_rows = [r for r in history if r["type"] == "reminder.sent"]
+    assert {r["recipient"] for r in sent_rows} == {"HL"} and all(
+        r["channel"] == "outbox" for r in sent_rows)
+
+    # A new version of the plan: the new task starts, the moved deadline reaches T1 ...
+    plan_file.write_text(plan(due, second_task=True, due_shift=timedelta(hours=1)), "utf-8")
+    changed = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)
+    assert changed["occurrences"] == {"e2e/T1": "amended", "e2e/T2": "started"}
+    amended = [r for r in json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
+               if r["type"] == "amended"]
+    assert {"due", "deadline_text"} <= set(amended[0]["changes"])
+    # ... and going back to the first version cancels the task it does not have.
+    plan_file.write_text(plan(due), "utf-8")
+    back = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)
+    assert back["occurrences"] == {"e2e/T1": "amended", "e2e/T2": "cancelled"}
+    cancelled = next(r for r in json.loads(stack.dondoc("history", "e2e/T2", "--json").stdout)
+                     if r["type"] == "cancelled")
+    assert (cancelled["actor"], cancelled["reason"]) == ("VP", f"removed from plan e2e (version "
+                                                                f"{back['version']})")
+
+    unknown = stack.dondoc("complete", "e2e/T9", "--by", "HL", "--evidence", "1/BC", check=False)
+    assert unknown.returncode == 1
+    assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2, e2e/T1\n"
+    assert "Traceback" not in unknown.stderr

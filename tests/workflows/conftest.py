@@ -1,0 +1,109 @@
+"""The time-skipping test server, with dondoc's search attributes and fake activities that
+record what the workflow asked for, under the real activity names."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from dondoc.engine import inputs
+from dondoc.files import Loaded
+from dondoc.temporal import register_search_attributes
+from plans.calendar import WorkingCalendar
+from plans.validation import check_plan
+from tests.conftest import binary
+from workflows.messages import Delivery, Notice, OccurrenceEvent, OccurrenceInput
+from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(environment.client, environment.client.namespace)
+    yield environment
+    await environment.shutdown()
+
+
+@dataclass
+class Recorder:
+    """What the workflow sent and recorded, with the (skipped) server time of each."""
+
+    notices: list[tuple[datetime, Notice]] = field(default_factory=list)
+    events: list[OccurrenceEvent] = field(default_factory=list)
+
+    @activity.defn(name="send_notice")
+    async def send_notice(self, notice: Notice) -> Delivery:
+        at = activity.info().current_attempt_scheduled_time
+        self.notices.append((at, notice))
+        return Delivery(key=notice.key, outcome="sent", channel="test", recipient=notice.to.party.id,
+                        at=at)
+
+    @activity.defn(name="record_event")
+    async def record_event(self, event: OccurrenceEvent) -> None:
+        self.events.append(event)
+
+    def sent(self) -> list[tuple[str, str, str]]:
+        """(step, recipient role, recipient id) in sending order."""
+        return [(n.step, n.to.role, n.to.party.id) for _, n in self.notices]
+
+    def types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    recorder: Recorder
+    task_queue: str
+    started: list[WorkflowHandle] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def start(self, item: OccurrenceInput) -> WorkflowHandle:
+        handle = await self.client.start_workflow(
+            OccurrenceWorkflow.run, item, id=f"{item.occurrence.ref}#{uuid.uuid4().hex[:6]}",
+            task_queue=self.task_queue,
+            search_attributes=TypedSearchAttributes(initial_search_attributes(item)))
+        self.started.append(handle)
+        return handle
+
+
+@pytest_asyncio.fixture
+async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    recorder = Recorder()
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=task_queue, workflows=[OccurrenceWorkflow],
+                      activities=[recorder.send_notice, recorder.record_event]):
+        harness = Harness(env, recorder, task_queue)
+        yield harness
+        # Time is shared by the whole session: workflows left running with no worker would
+        # hold it back for every later test.
+        for handle in harness.started:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test over")
+
+
+def occurrences(text: str) -> list[OccurrenceInput]:
+    checked = check_plan(text, "test.yaml")
+    assert checked.ok, [str(p) for p in checked.problems]
+    plan = checked.value
+    loaded = Loaded(plan, WorkingCalendar.vietnam(range(plan.plan.year, plan.plan.year + 3)), None,
+                    [], text)
+    return inputs(loaded)

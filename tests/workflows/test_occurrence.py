@@ -1,0 +1,278 @@
+"""The occurrence workflow on the time-skipping server: weeks pass in milliseconds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from plans import schedule
+from plans.calendar import WorkingCalendar
+from tests.plans.factory import plan_text
+from tests.workflows.conftest import Harness, occurrences
+from workflows.messages import ActorReason, Checkin, Complete, Evidence, ExtensionRequest, Trigger
+from workflows.occurrence import OccurrenceWorkflow
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+CAL = WorkingCalendar.vietnam(range(2025, 2031))
+
+
+async def refused(handle, update, argument) -> ApplicationError:
+    """The validator's refusal of an Update, which leaves no trace in history."""
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await handle.execute_update(update, argument)
+    assert isinstance(failure.value.cause, ApplicationError)
+    return failure.value.cause
+
+
+async def accepted_updates(handle) -> int:
+    history = await handle.fetch_history()
+    return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+               for e in history.events)
+
+
+async def today(h: Harness) -> date:
+    return (await h.env.get_current_time()).astimezone(HCM).date()
+
+
+def task(deadline: str, extra: str = "") -> str:
+    return f"""
+  - id: T1
+    title: Báo cáo kết quả triển khai
+    source: Phụ lục I, dòng 1
+    lead: [HL]
+    coordinating: [CP]
+    leader: pgd
+    deadline: "{deadline}"
+{extra}"""
+
+
+async def one(h: Harness, deadline: str, extra: str = "", policy: str = ""):
+    start = await today(h)
+    (item,) = occurrences(plan_text(tasks=task(deadline, extra), year=start.year,
+                                    issued=f"{start:%d/%m/%Y}", policy=policy))
+    return item, await h.start(item)
+
+
+async def sleep_until(h: Harness, at: datetime) -> None:
+    now = await h.env.get_current_time()
+    if at > now:
+        await h.env.sleep(at - now)
+
+
+async def test_reminders_go_out_at_the_scheduled_instants_on_working_days(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 15)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    expected = schedule.reminders(due, item.occurrence.due, item.occurrence.policy, CAL)
+    await sleep_until(harness, item.occurrence.due - timedelta(minutes=1))
+    sent = [(at, n) for at, n in harness.recorder.notices]
+    assert [(n.step, n.planned_at) for _, n in sent] == [(r.name, r.at) for r in expected]
+    assert all(timedelta(0) <= at - n.planned_at < timedelta(seconds=1) for at, n in sent)
+    assert [n.to.party.id for _, n in sent] == ["HL"] * 4
+    assert all(CAL.is_working_day(n.planned_at.astimezone(HCM).date()) for _, n in sent)
+    assert all(n.planned_at.astimezone(HCM).time() == item.occurrence.policy.send_time
+               for _, n in sent)
+    assert [n.kind for _, n in sent] == ["reminder", "reminder", "reminder", "due_today"]
+    assert (await handle.query(OccurrenceWorkflow.status)).state == "due_soon"
+
+
+async def test_overdue_then_the_escalation_ladder_repeats_while_open(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 8)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    ladder = schedule.escalations(due, item.occurrence.due, item.occurrence.policy, CAL, count=4)
+    await sleep_until(harness, ladder[-1].at + timedelta(minutes=1))
+    status = await handle.query(OccurrenceWorkflow.status)
+    assert (status.state, status.escalation_level) == ("overdue", 4)
+    escalations = [(n.step, n.to.role, n.planned_at) for _, n in harness.recorder.notices
+                   if n.kind in ("escalation", "overdue")]
+    assert escalations == [
+        ("overdue-notice", "lead", ladder[0].at),
+        ("escalation-1", "leader", ladder[0].at),
+        ("escalation-2", "steering_committee", ladder[1].at),
+        ("escalation-3", "steering_committee", ladder[2].at),
+        ("escalation-4", "steering_committee", ladder[3].at),
+    ]
+    assert "overdue" in harness.recorder.types()
+
+
+async def test_completion_on_time_notifies_the_office_and_coordinating_units(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await harness.env.sleep(timedelta(days=2))
+    evidence = Evidence(number="123/BC-TTYT", date=await today(harness))
+    status = await handle.execute_update(OccurrenceWorkflow.complete,
+                                         Complete(by="HL", evidence=evidence))
+    assert status.state == "done_on_time"
+    assert status.completion.on_time_original and status.completion.on_time_extended
+    completions = [(n.to.role, n.to.party.id) for _, n in harness.recorder.notices
+                   if n.kind == "completion"]
+    assert completions == [("office", "VP"), ("coordinating", "CP")]
+    # Nothing more is sent for it: the pending reminders were cancelled.
+    before = len(harness.recorder.notices)
+    await sleep_until(harness, item.occurrence.due + timedelta(days=10))
+    assert len(harness.recorder.notices) == before
+    event = next(e for e in harness.recorder.events if e.type == "completed")
+    assert (event.actor, event.details["evidence"]["number"]) == ("HL", "123/BC-TTYT")
+
+
+async def test_completion_after_the_deadline_is_late_and_a_second_is_refused(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 3)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await sleep_until(harness, item.occurrence.due + timedelta(days=3))
+    done = Complete(by="HL", evidence=Evidence(number="45/BC", date=await today(harness)))
+    status = await handle.execute_update(OccurrenceWorkflow.complete, done)
+    assert status.state == "done_late"
+    assert not status.completion.on_time_original
+    refusal = await refused(handle, OccurrenceWorkflow.complete, done)
+    assert refusal.type == "AlreadyDone" and "already completed" in refusal.message
+    assert await accepted_updates(handle) == 1  # the first completion only
+
+
+async def test_reopen_puts_it_back_to_overdue_and_chases_again(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 2)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await sleep_until(harness, item.occurrence.due + timedelta(hours=1))
+    done = Complete(by="HL", evidence=Evidence(number="45/BC", date=await today(harness)))
+    await handle.execute_update(OccurrenceWorkflow.complete, done)
+    status = await handle.execute_update(
+        OccurrenceWorkflow.reopen, ActorReason(by="VP", reason="Báo cáo thiếu phụ lục số liệu"))
+    assert (status.state, status.completion) == ("overdue", None)
+    await harness.env.sleep(timedelta(days=9))
+    kinds = [n.kind for _, n in harness.recorder.notices]
+    assert "reopened" in kinds and kinds.count("escalation") >= 1
+    assert "reopened" in harness.recorder.types()
+
+
+async def test_extension_approved_moves_the_timers_and_keeps_the_original(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    new_due = CAL.add_working_days(due, 20)
+    await handle.execute_update(OccurrenceWorkflow.request_extension, ExtensionRequest(
+        by="HL", until=new_due, reason="Chờ số liệu từ các trạm y tế"))
+    status = await handle.execute_update(OccurrenceWorkflow.approve_extension,
+                                         ActorReason(by="pgd", reason="Đồng ý"))
+    approved_at = await harness.env.get_current_time()
+    assert status.due.date() == new_due and status.original_due.date() == due
+    await sleep_until(harness, status.due - timedelta(minutes=1))
+    assert (await handle.query(OccurrenceWorkflow.status)).state == "due_soon"
+    assert not any(n.kind in ("overdue", "escalation") for _, n in harness.recorder.notices)
+    expected = schedule.reminders(new_due, status.due, item.occurrence.policy, CAL)
+    sent = [(n.step, n.planned_at) for _, n in harness.recorder.notices
+            if n.step.startswith("reminder")]
+    assert sent == [(r.name, r.at) for r in expected if r.at > approved_at]
+    decision = next(e for e in harness.recorder.events if e.type == "extension.approved")
+    assert decision.actor == "pgd" and decision.details["original_due"].startswith(f"{due}")
+
+
+async def test_extension_denied_or_invalid_leaves_the_deadline(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    early = ExtensionRequest(by="HL", until=due - timedelta(days=1), reason="x")
+    refusal = await refused(handle, OccurrenceWorkflow.request_extension, early)
+    assert "is not after the current deadline" in refusal.message
+    await handle.execute_update(OccurrenceWorkflow.request_extension, ExtensionRequest(
+        by="HL", until=due + timedelta(days=30), reason="Thiếu nhân lực"))
+    refusal = await refused(handle, OccurrenceWorkflow.deny_extension,
+                            ActorReason(by="HL", reason="tự duyệt"))
+    assert "the responsible leader (bcd, pgd) decides" in refusal.message
+    status = await handle.execute_update(OccurrenceWorkflow.deny_extension,
+                                         ActorReason(by="pgd", reason="Không đủ căn cứ"))
+    assert status.due == item.occurrence.due
+    assert [e.decision for e in status.extensions] == ["denied"]
+    assert harness.recorder.types().count("extension.denied") == 1
+
+
+async def test_operations_by_someone_with_no_role_leave_no_trace(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    messages = [
+        (await refused(handle, update, argument)).message for update, argument in [
+            (OccurrenceWorkflow.complete, Complete(by="nobody", evidence=Evidence(
+                number="1/BC", date=await today(harness)))),
+            (OccurrenceWorkflow.complete, Complete(by="HL", evidence=Evidence(
+                number=" ", date=await today(harness)))),
+            (OccurrenceWorkflow.complete, Complete(by="HL", evidence=Evidence(
+                number="1/BC", date=await today(harness) + timedelta(days=3)))),
+            (OccurrenceWorkflow.pause, ActorReason(by="ghost", reason="x")),
+        ]
+    ]
+    assert messages[0] == "'nobody' has no role in plan thu; use the id of one of its units or people"
+    assert "document number" in messages[1] and "in the future" in messages[2]
+    assert await accepted_updates(handle) == 0
+
+
+async def test_pause_suspends_reminders_and_resume_skips_what_fell_due(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 12)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await handle.execute_update(OccurrenceWorkflow.pause,
+                                ActorReason(by="VP", reason="Chờ hướng dẫn của Bộ Y tế"))
+    await sleep_until(harness, item.occurrence.due - timedelta(days=2))
+    assert harness.recorder.notices == []
+    assert (await handle.query(OccurrenceWorkflow.status)).state == "paused"
+    status = await handle.execute_update(OccurrenceWorkflow.resume,
+                                         ActorReason(by="VP", reason="Đã có hướng dẫn"))
+    assert status.state == "due_soon"
+    await sleep_until(harness, item.occurrence.due - timedelta(minutes=1))
+    steps = [n.step for _, n in harness.recorder.notices]
+    assert "reminder-7wd" not in steps and "reminder-3wd" not in steps
+    assert steps[-1] == "reminder-0wd" or steps[-1] == "reminder-1wd"
+
+
+async def test_cancel_closes_the_workflow_with_its_reason(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 12)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await handle.execute_update(OccurrenceWorkflow.cancel,
+                                ActorReason(by="VP", reason="Nhiệm vụ bị bãi bỏ"))
+    result = await handle.result()
+    assert result.state == "cancelled"
+    event = next(e for e in harness.recorder.events if e.type == "cancelled")
+    assert (event.actor, event.details["reason"]) == ("VP", "Nhiệm vụ bị bãi bỏ")
+
+
+async def test_a_trigger_starts_the_clock_of_an_event_task(harness: Harness):
+    _, handle = await one(harness, "Khi UBND tỉnh ban hành KH", extra="    when: ubnd-kh")
+    await harness.env.sleep(timedelta(days=40))
+    status = await handle.query(OccurrenceWorkflow.status)
+    assert (status.state, status.due, harness.recorder.notices) == ("waiting_trigger", None, [])
+    triggered_on = await today(harness)
+    status = await handle.execute_update(OccurrenceWorkflow.trigger, Trigger(
+        event="ubnd-kh", at=triggered_on, by="VP"))
+    assert status.due.date() == triggered_on + timedelta(days=30)  # policy trigger_within
+    await sleep_until(harness, status.due - timedelta(minutes=1))
+    assert [n.step for _, n in harness.recorder.notices][-1] in ("reminder-0wd", "reminder-1wd")
+    again = Trigger(event="ubnd-kh", at=triggered_on, by="VP")
+    assert "already triggered" in (await refused(handle, OccurrenceWorkflow.trigger, again)).message
+
+
+async def test_a_late_start_sends_one_catch_up_notice_not_a_burst(harness: Harness):
+    start = await today(harness)
+    due = CAL.add_working_days(start, 2)  # 7 and 3 working days before are already past
+    await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    await harness.env.sleep(timedelta(minutes=5))
+    first = harness.recorder.notices
+    assert len(first) <= 1
+    if first:
+        assert first[0][1].catch_up
+    skipped = [e.details["step"] for e in harness.recorder.events if e.type == "reminder.skipped"]
+    assert "reminder-7wd" in skipped
+
+
+async def test_ongoing_tasks_ask_for_check_ins_and_flag_missed_ones(harness: Harness):
+    start = await today(harness)
+    item, handle = await one(harness, "Thường xuyên")
+    checkins = schedule.checkins(item.occurrence, CAL, item.occurrence.years)
+    upcoming = [c for c in checkins if c.at.date() >= start]
+    await handle.execute_update(OccurrenceWorkflow.checkin, Checkin(
+        by="HL", note="Đã triển khai tại 13/13 trạm y tế"))
+    await sleep_until(harness, upcoming[0].at + timedelta(minutes=1))
+    status = await handle.query(OccurrenceWorkflow.status)
+    assert status.state == "ongoing" and status.missed_checkins == []
+    if len(upcoming) > 1:
+        await sleep_until(harness, upcoming[1].at + timedelta(minutes=1))
+        status = await handle.query(OccurrenceWorkflow.status)
+        assert status.missed_checkins == [upcoming[1].name.removeprefix("checkin-")]
+        assert status.state == "ongoing"  # never "overdue"

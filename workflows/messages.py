@@ -1,0 +1,234 @@
+"""What flows into, out of and through an occurrence workflow.
+
+These models are the workflow's contract with the CLI and the activities: add fields with
+defaults, never rename or remove one, or running workflows and saved histories stop replaying.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plans.calendar import WorkingCalendar
+from plans.schedule import Occurrence
+
+State = Literal[
+    "scheduled",
+    "due_soon",
+    "overdue",
+    "done_on_time",
+    "done_late",
+    "paused",
+    "cancelled",
+    "waiting_trigger",
+    "ongoing",
+]
+DONE: frozenset[State] = frozenset({"done_on_time", "done_late"})
+EventType = Literal[
+    "started",
+    "amended",
+    "reminder.sent",
+    "reminder.skipped",
+    "notice.sent",
+    "overdue",
+    "escalated",
+    "completed",
+    "reopened",
+    "extension.requested",
+    "extension.approved",
+    "extension.denied",
+    "paused",
+    "resumed",
+    "cancelled",
+    "triggered",
+    "checkin.requested",
+    "checkin.received",
+    "checkin.missed",
+    "closed",
+]
+Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
+NoticeKind = Literal[
+    "reminder", "due_today", "overdue", "escalation", "completion", "checkin", "checkin_missed",
+    "extension", "cancelled", "reopened",
+]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Party(Message):
+    id: str
+    name: str
+
+
+class PlanContext(Message):
+    """What notices and checks need to know about the plan, carried by each workflow."""
+
+    plan_id: str
+    number: str | None
+    title: str
+    office: str
+    steering_committee: str
+    parties: dict[str, Party] = Field(description="every unit and person of the plan, by id")
+
+
+class Evidence(Message):
+    """The unit's report: its document number and date (số, ngày văn bản), optional link and note."""
+
+    number: str
+    date: date
+    link: str | None = None
+    note: str | None = None
+
+
+class Extension(Message):
+    requested_by: str
+    requested_at: datetime
+    until: date
+    reason: str
+    decision: Literal["pending", "approved", "denied"] = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+class Completion(Message):
+    by: str
+    at: datetime
+    evidence: Evidence
+    on_time_original: bool
+    on_time_extended: bool
+
+
+class Progress(BaseModel):
+    """Everything an occurrence workflow has learned; carried over continue-as-new."""
+
+    state: State
+    due: datetime | None
+    original_due: datetime | None
+    done_steps: list[str] = []
+    escalation_level: int = 0
+    seq: int = 0
+    completion: Completion | None = None
+    extensions: list[Extension] = []
+    paused_since: datetime | None = None
+    state_before_pause: State | None = None
+    triggered_at: date | None = None
+    checkins: list[str] = []
+    missed_checkins: list[str] = []
+    review_until: datetime | None = None
+    started: bool = False
+    started_at: datetime | None = None
+
+
+class OccurrenceInput(Message):
+    occurrence: Occurrence
+    plan: PlanContext
+    calendar: WorkingCalendar
+    spec_hash: str
+    plan_version: str = Field(description="hash of the plan file that started or last amended it")
+    resume: Progress | None = Field(None, description="set when continuing as new")
+
+
+class Complete(Message):
+    by: str
+    evidence: Evidence
+
+
+class ActorReason(Message):
+    by: str
+    reason: str
+
+
+class ExtensionRequest(Message):
+    by: str
+    until: date
+    reason: str
+
+
+class Trigger(Message):
+    event: str
+    at: date
+    by: str
+
+
+class Checkin(Message):
+    by: str
+    note: str
+
+
+class Amendment(Message):
+    occurrence: Occurrence
+    plan: PlanContext
+    calendar: WorkingCalendar
+    spec_hash: str
+    plan_version: str
+
+
+class Status(Message):
+    """The occurrence as the office sees it now (the `status` query)."""
+
+    ref: str
+    plan: str
+    task: str
+    unit: str | None
+    title: str
+    state: State
+    due: datetime | None
+    original_due: datetime | None
+    escalation_level: int
+    waits_for: str | None
+    triggered_at: date | None
+    completion: Completion | None
+    extensions: list[Extension]
+    paused_since: datetime | None
+    missed_checkins: list[str]
+    next_step: str | None
+    next_at: datetime | None
+
+
+class Recipient(Message):
+    role: Role
+    party: Party
+
+
+class Notice(Message):
+    """One message to one party, sent at most once: `key` is its idempotency key."""
+
+    key: str
+    kind: NoticeKind
+    ref: str
+    plan: PlanContext
+    occurrence: Occurrence
+    to: Recipient
+    due: datetime | None
+    original_due: datetime | None = None
+    step: str
+    planned_at: datetime | None = Field(None, description="when the schedule meant it to go")
+    catch_up: bool = False
+    escalation_level: int = 0
+    details: dict[str, Any] = {}
+
+
+class Delivery(Message):
+    key: str
+    outcome: Literal["sent", "already_sent", "failed"]
+    channel: str
+    recipient: str = Field(description="masked address: never a full e-mail or phone")
+    at: datetime
+    provider_code: str | None = None
+
+
+class OccurrenceEvent(Message):
+    """A state change, written once by the `record_event` activity (the audit stream)."""
+
+    key: str = Field(description="workflow id + sequence: a retried write is one row")
+    ref: str
+    plan: str
+    type: EventType
+    at: datetime
+    actor: str | None = None
+    details: dict[str, Any] = {}

@@ -1,0 +1,681 @@
+"""One occurrence of a plan task (task × unit × period), chased until it is done.
+
+Why one workflow per period, started when the plan is loaded, rather than a parent that starts
+each period's child in time and continues-as-new: each period is its own obligation, with its
+own deadline, extensions, evidence and audit trail, and the set of periods is known when the plan
+is loaded (a 2025-2030 plan with quarterly reports from 13 units is ~300 workflows). A sleeping
+workflow costs nothing; a deterministic id per period makes loading idempotent, lets `status`,
+`complete` and `history` address a period directly, and lets a plan amendment be a diff of two
+known sets. A parent would add a second workflow type and put amendment logic in workflow code.
+
+The loop: compute the upcoming steps (reminders, the overdue mark, escalations, check-ins) from
+the current deadline with the pure schedule, wait for the next one or for a change (an Update
+moves the deadline, pauses, completes), fire it, repeat. Missed steps after downtime or a late
+start become at most one catch-up notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date, datetime, timedelta, timezone
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ConfigDict
+
+    from plans import schedule
+    from plans.schedule import END_OF_DAY, Occurrence
+    from workflows.messages import (
+        DONE,
+        ActorReason,
+        Amendment,
+        Checkin,
+        Complete,
+        Completion,
+        Delivery,
+        EventType,
+        Extension,
+        ExtensionRequest,
+        Notice,
+        NoticeKind,
+        OccurrenceEvent,
+        OccurrenceInput,
+        PlanContext,
+        Progress,
+        Recipient,
+        Role,
+        State,
+        Status,
+        Trigger,
+    )
+
+RECORD_EVENT = "record_event"
+SEND_NOTICE = "send_notice"
+LATE = timedelta(hours=1)  # a step fired later than this after its instant was missed
+REVIEW_PERIOD = timedelta(days=30)  # a completed occurrence stays open this long for `reopen`
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
+                             maximum_interval=timedelta(minutes=5))
+
+PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
+TASK_ID = SearchAttributeKey.for_keyword("TaskId")
+UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
+LEADER_ID = SearchAttributeKey.for_keyword("LeaderId")
+OCCURRENCE_STATE = SearchAttributeKey.for_keyword("OccurrenceState")
+WAITS_FOR = SearchAttributeKey.for_keyword("WaitsFor")
+SPEC_HASH = SearchAttributeKey.for_keyword("SpecHash")
+DUE_AT = SearchAttributeKey.for_datetime("DueAt")
+ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
+SEARCH_ATTRIBUTES = [PLAN_ID, TASK_ID, UNIT_ID, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR,
+                     SPEC_HASH, DUE_AT, ESCALATION_LEVEL]
+
+
+class Rejected(ApplicationError):
+    """An Update refused by its validator; `type` tells the CLI which message to print."""
+
+    def __init__(self, message: str, kind: str = "Rejected") -> None:
+        super().__init__(message, type=kind, non_retryable=True)
+
+
+class Planned(BaseModel):
+    """A step of the loop: a notice to some role, or a state change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    at: datetime
+    action: str  # notify | mark_overdue | checkin_due
+    kind: NoticeKind | None = None
+    role: Role | None = None
+    level: int = 0
+
+
+@workflow.defn(name="OccurrenceWorkflow")
+class OccurrenceWorkflow:
+    @workflow.init
+    def __init__(self, input: OccurrenceInput) -> None:
+        self.input = input
+        occ = input.occurrence
+        self.p = input.resume or Progress(state=initial_state(occ), due=occ.due,
+                                          original_due=occ.due)
+        self.changed = False
+        self.lock = asyncio.Lock()
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: OccurrenceInput) -> Status:
+        if not self.p.started:
+            self.p.started = True
+            self.p.started_at = workflow.now()
+            await self.record("started", details={
+                "due": _iso(self.p.due), "plan_version": input.plan_version,
+                "lead": self.occ.lead, "leader": self.occ.leader})
+        while not self.finished():
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self.input.model_copy(update={"resume": self.p}))
+            await self.step()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.record("closed", details={"state": self.p.state})
+        return self.status()
+
+    def finished(self) -> bool:
+        now = workflow.now()
+        if self.p.state == "cancelled":
+            return True
+        if self.p.state in DONE:
+            return self.p.review_until is not None and now >= self.p.review_until
+        if self.occ.kind == "ongoing" and self.p.state == "ongoing":
+            return not self.upcoming() and self.last_checkin_passed(now)
+        return False
+
+    async def step(self) -> None:
+        self.changed = False
+        if self.p.state == "waiting_trigger" or self.p.state == "paused":
+            await workflow.wait_condition(lambda: self.changed)
+            return
+        if self.p.state in DONE:
+            assert self.p.review_until is not None
+            await self.wait_until(self.p.review_until, "review-period-ends")
+            return
+        now = workflow.now()
+        steps = self.upcoming()
+        missed = [s for s in steps if s.at <= now]
+        if missed:
+            await self.fire(missed, now)
+        elif steps:
+            await self.wait_until(steps[0].at, steps[0].name)
+        else:
+            await workflow.wait_condition(lambda: self.changed)
+
+    async def wait_until(self, at: datetime, name: str) -> None:
+        delay = at - workflow.now()
+        if delay <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self.changed, timeout=delay, timeout_summary=name)
+
+    def upcoming(self) -> list[Planned]:
+        """Steps not yet done, earliest first, for the current deadline."""
+        occ, policy, calendar = self.occ, self.occ.policy, self.input.calendar
+        if self.p.state in ("waiting_trigger", "paused", "cancelled") or self.p.state in DONE:
+            return []
+        out: list[Planned] = []
+        if occ.kind == "ongoing":
+            for checkin in schedule.checkins(occ, calendar, occ.years):
+                label = checkin.name.removeprefix("checkin-")
+                asked = schedule.checkin_request(checkin, policy, calendar)
+                out.append(Planned(name=f"checkin-request-{label}", at=asked, action="notify",
+                                   kind="checkin", role="lead"))
+                out.append(Planned(name=f"checkin-due-{label}", at=checkin.at, action="checkin_due"))
+        elif self.p.due is not None:
+            due, due_day = self.p.due, self.p.due.date()
+            for reminder in schedule.reminders(due_day, due, policy, calendar):
+                kind: NoticeKind = "due_today" if reminder.at.date() == due_day else "reminder"
+                out.append(Planned(name=reminder.name, at=reminder.at, action="notify", kind=kind,
+                                   role="lead"))
+            out.append(Planned(name="overdue", at=due, action="mark_overdue"))
+            ladder = schedule.escalations(due_day, due, policy, calendar,
+                                          count=self.p.escalation_level + 2)
+            if ladder:
+                out.append(Planned(name="overdue-notice", at=ladder[0].at, action="notify",
+                                   kind="overdue", role="lead"))
+            out += [Planned(name=e.name, at=e.at, action="notify", kind="escalation",
+                            role=e.to if e.to != "lead" else "lead", level=e.level) for e in ladder]
+        key = self.step_key
+        return sorted((s for s in out if key(s) not in self.p.done_steps),
+                      key=lambda s: (s.at, s.action != "mark_overdue"))
+
+    def step_key(self, step: Planned) -> str:
+        return f"{step.name}@{_iso(self.p.due)}"
+
+    async def fire(self, missed: list[Planned], now: datetime) -> None:
+        """Do the state changes; send the notices: one normally, or at most one catch-up."""
+        for step in missed:
+            self.p.done_steps.append(self.step_key(step))
+            if step.action == "mark_overdue":
+                await self.set_state("overdue")
+                await self.record("overdue", details={"due": _iso(self.p.due)})
+            elif (step.action == "checkin_due"
+                  and step.name.removeprefix("checkin-due-") not in self.p.checkins
+                  and self.p.started_at is not None and step.at > self.p.started_at):
+                # A period that closed before the occurrence started was never asked for.
+                label = step.name.removeprefix("checkin-due-")
+                self.p.missed_checkins.append(label)
+                await self.record("checkin.missed", details={"period": label})
+                await self.notify(Planned(name=f"checkin-missed-{label}", at=step.at,
+                                          action="notify", kind="checkin_missed", role="lead"))
+            if step.kind == "escalation":
+                self.p.escalation_level = max(self.p.escalation_level, step.level)
+        notices = [s for s in missed if s.action == "notify"]
+        if not notices:
+            return
+        latest = notices[-1].at
+        current = [s for s in notices if s.at == latest]  # due together: the overdue notice
+        earlier = [s for s in notices if s.at != latest]  # and escalation-1 go out together
+        catch_up = bool(earlier) or now - latest > LATE
+        for skipped in earlier:
+            await self.record("reminder.skipped", details={
+                "step": skipped.name, "at": _iso(skipped.at), "reason": "catch-up"})
+        if catch_up and self.occ.policy.catch_up == "none":
+            for skipped in current:
+                await self.record("reminder.skipped", details={
+                    "step": skipped.name, "at": _iso(skipped.at), "reason": "catch_up: none"})
+            return
+        if any(s.kind in ("reminder", "due_today") for s in current) and self.p.state == "scheduled":
+            await self.set_state("due_soon")
+        if any(s.kind == "escalation" for s in current):
+            await self.upsert(ESCALATION_LEVEL.value_set(self.p.escalation_level))
+        for step in current:
+            await self.notify(step, catch_up=catch_up)
+
+    async def notify(self, step: Planned, *, catch_up: bool = False) -> None:
+        assert step.role is not None and step.kind is not None
+        recipients = self.recipients(step.role)
+        if not recipients:
+            return
+        deliveries = await asyncio.gather(*(
+            workflow.execute_activity(
+                SEND_NOTICE,
+                Notice(
+                    key=f"{self.occ.ref}/{step.name}@{_iso(self.p.due)}/{r.role}/{r.party.id}",
+                    kind=step.kind, ref=self.occ.ref, plan=self.plan, occurrence=self.occ,
+                    to=r, due=self.p.due, original_due=self.p.original_due, step=step.name,
+                    planned_at=step.at, catch_up=catch_up, escalation_level=step.level,
+                ),
+                result_type=Delivery,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"{step.name} -> {r.role} {r.party.id}",
+            )
+            for r in recipients
+        ))
+        event: EventType = {
+            "escalation": "escalated", "checkin": "checkin.requested", "reminder": "reminder.sent",
+            "due_today": "reminder.sent", "overdue": "reminder.sent",
+        }.get(step.kind, "notice.sent")  # type: ignore[assignment]
+        await self.record(event, details={
+            "step": step.name, "notice": step.kind, "catch_up": catch_up, "level": step.level,
+            "recipients": [
+                {"role": r.role, "id": r.party.id, "channel": d.channel, "outcome": d.outcome,
+                 "address": d.recipient}
+                for r, d in zip(recipients, deliveries, strict=True)
+            ],
+        })
+
+    def recipients(self, role: Role) -> list[Recipient]:
+        occ, plan = self.occ, self.plan
+        ids = {
+            "lead": occ.lead,
+            "coordinating": occ.coordinating,
+            "leader": [occ.leader] if occ.leader else [],
+            "steering_committee": [plan.steering_committee],
+            "office": [plan.office],
+        }[role]
+        return [Recipient(role=role, party=plan.parties[i]) for i in ids if i in plan.parties]
+
+    # -- operations ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def complete(self, request: Complete) -> Status:
+        async with self.lock:
+            due = self.p.due
+            original = self.p.original_due
+            on_time_ext = due is None or request.evidence.date <= due.date()
+            on_time_orig = original is None or request.evidence.date <= original.date()
+            self.p.completion = Completion(
+                by=request.by, at=workflow.now(), evidence=request.evidence,
+                on_time_original=on_time_orig, on_time_extended=on_time_ext)
+            self.p.review_until = workflow.now() + REVIEW_PERIOD
+            await self.set_state("done_on_time" if on_time_ext else "done_late")
+            await self.record("completed", actor=request.by, details={
+                "evidence": request.evidence.model_dump(mode="json"),
+                "on_time_original": on_time_orig, "on_time_extended": on_time_ext,
+                "due": _iso(due), "original_due": _iso(original)})
+            for role in ("office", "coordinating"):
+                await self.notify(Planned(name=f"completion-{self.p.seq}", at=workflow.now(),
+                                          action="notify", kind="completion", role=role))
+            self.changed = True
+            return self.status()
+
+    @complete.validator
+    def _validate_complete(self, request: Complete) -> None:
+        self.require_party(request.by)
+        if self.p.state in DONE and self.p.completion is not None:
+            raise Rejected(
+                f"{self.occ.ref} was already completed by {self.p.completion.by} on "
+                f"{self.p.completion.evidence.date:%d/%m/%Y}; nothing changed", "AlreadyDone")
+        self.require_open()
+        if not request.evidence.number.strip():
+            raise Rejected("evidence needs the report's document number (số văn bản)")
+        if request.evidence.date > self.today():
+            raise Rejected(f"the evidence is dated {request.evidence.date:%d/%m/%Y}, in the future")
+
+    @workflow.update
+    async def reopen(self, request: ActorReason) -> Status:
+        async with self.lock:
+            previous = self.p.completion
+            self.p.completion = None
+            self.p.review_until = None
+            await self.set_state(self.open_state())
+            await self.record("reopened", actor=request.by, details={
+                "reason": request.reason,
+                "evidence": previous.evidence.model_dump(mode="json") if previous else None})
+            await self.notify(Planned(name=f"reopened-{self.p.seq}", at=workflow.now(),
+                                      action="notify", kind="reopened", role="lead"))
+            self.changed = True
+            return self.status()
+
+    @reopen.validator
+    def _validate_reopen(self, request: ActorReason) -> None:
+        self.require_party(request.by)
+        self.require_reason(request.reason)
+        if self.p.state not in DONE:
+            raise Rejected(f"{self.occ.ref} is not completed ({self.p.state}); nothing to reopen")
+
+    @workflow.update
+    async def request_extension(self, request: ExtensionRequest) -> Status:
+        async with self.lock:
+            self.p.extensions.append(Extension(
+                requested_by=request.by, requested_at=workflow.now(), until=request.until,
+                reason=request.reason))
+            await self.record("extension.requested", actor=request.by, details={
+                "until": request.until.isoformat(), "reason": request.reason,
+                "due": _iso(self.p.due)})
+            await self.notify(Planned(name=f"extension-{self.p.seq}", at=workflow.now(),
+                                      action="notify", kind="extension", role="leader"))
+            return self.status()
+
+    @request_extension.validator
+    def _validate_request_extension(self, request: ExtensionRequest) -> None:
+        self.require_party(request.by)
+        self.require_open()
+        self.require_reason(request.reason)
+        if self.p.due is None:
+            raise Rejected(f"{self.occ.ref} has no deadline yet to extend")
+        if request.until <= self.p.due.date():
+            raise Rejected(f"the new date {request.until:%d/%m/%Y} is not after the current "
+                           f"deadline {self.p.due:%d/%m/%Y}")
+        if self.pending_extension() is not None:
+            raise Rejected("an extension request is already waiting for a decision")
+
+    @workflow.update
+    async def approve_extension(self, request: ActorReason) -> Status:
+        return await self.decide(request, approved=True)
+
+    @approve_extension.validator
+    def _validate_approve(self, request: ActorReason) -> None:
+        self.validate_decision(request)
+
+    @workflow.update
+    async def deny_extension(self, request: ActorReason) -> Status:
+        return await self.decide(request, approved=False)
+
+    @deny_extension.validator
+    def _validate_deny(self, request: ActorReason) -> None:
+        self.validate_decision(request)
+        self.require_reason(request.reason)
+
+    async def decide(self, request: ActorReason, *, approved: bool) -> Status:
+        async with self.lock:
+            pending = self.pending_extension()
+            assert pending is not None
+            decided = pending.model_copy(update={
+                "decision": "approved" if approved else "denied", "decided_by": request.by,
+                "decided_at": workflow.now(), "decision_reason": request.reason or None})
+            self.p.extensions[self.p.extensions.index(pending)] = decided
+            if approved:
+                self.p.due = self.end_of(pending.until)
+                self.p.escalation_level = 0
+                await self.upsert(DUE_AT.value_set(self.p.due), ESCALATION_LEVEL.value_set(0))
+                await self.set_state(self.open_state())
+            await self.record("extension.approved" if approved else "extension.denied",
+                              actor=request.by, details={
+                                  "until": pending.until.isoformat(), "reason": request.reason,
+                                  "original_due": _iso(self.p.original_due),
+                                  "due": _iso(self.p.due)})
+            await self.notify(Planned(name=f"extension-decision-{self.p.seq}", at=workflow.now(),
+                                      action="notify", kind="extension", role="lead"))
+            self.changed = True
+            return self.status()
+
+    def validate_decision(self, request: ActorReason) -> None:
+        allowed = {self.occ.leader, self.plan.steering_committee} - {None}
+        if request.by not in allowed:
+            raise Rejected(f"{request.by!r} cannot decide extensions of {self.occ.ref}; the "
+                           f"responsible leader ({', '.join(sorted(allowed))}) decides", "NoRole")
+        if self.pending_extension() is None:
+            raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision")
+
+    @workflow.update
+    async def pause(self, request: ActorReason) -> Status:
+        async with self.lock:
+            self.p.state_before_pause = self.p.state
+            self.p.paused_since = workflow.now()
+            await self.set_state("paused")
+            await self.record("paused", actor=request.by, details={"reason": request.reason})
+            self.changed = True
+            return self.status()
+
+    @pause.validator
+    def _validate_pause(self, request: ActorReason) -> None:
+        self.require_party(request.by)
+        self.require_reason(request.reason)
+        self.require_open()
+        if self.p.state == "paused":
+            raise Rejected(f"{self.occ.ref} is already paused")
+
+    @workflow.update
+    async def resume(self, request: ActorReason) -> Status:
+        async with self.lock:
+            # What fell due while paused was paused on purpose: skip it, no catch-up.
+            now = workflow.now()
+            restored = self.p.state_before_pause or "scheduled"
+            self.p.paused_since = None
+            self.p.state = restored if restored != "overdue" else "scheduled"
+            for step in self.upcoming():
+                if step.at <= now and step.action == "notify":
+                    self.p.done_steps.append(self.step_key(step))
+            await self.set_state(self.open_state() if restored != "waiting_trigger"
+                                 else "waiting_trigger")
+            await self.record("resumed", actor=request.by, details={"reason": request.reason})
+            self.changed = True
+            return self.status()
+
+    @resume.validator
+    def _validate_resume(self, request: ActorReason) -> None:
+        self.require_party(request.by)
+        if self.p.state != "paused":
+            raise Rejected(f"{self.occ.ref} is not paused ({self.p.state})")
+
+    @workflow.update
+    async def cancel(self, request: ActorReason) -> Status:
+        async with self.lock:
+            await self.set_state("cancelled")
+            await self.record("cancelled", actor=request.by, details={"reason": request.reason})
+            await self.notify(Planned(name=f"cancelled-{self.p.seq}", at=workflow.now(),
+                                      action="notify", kind="cancelled", role="lead"))
+            self.changed = True
+            return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, request: ActorReason) -> None:
+        self.require_party(request.by)
+        self.require_reason(request.reason)
+        if self.p.state == "cancelled":
+            raise Rejected(f"{self.occ.ref} is already cancelled", "AlreadyDone")
+        if self.p.state in DONE:
+            raise Rejected(f"{self.occ.ref} is completed; reopen it first to cancel it")
+
+    @workflow.update
+    async def trigger(self, request: Trigger) -> Status:
+        async with self.lock:
+            occ, calendar = self.occ, self.input.calendar
+            if occ.trigger_within_working_days is not None:
+                after = calendar.add_working_days(request.at, occ.trigger_within_working_days)
+            else:
+                after = request.at + (occ.trigger_within or timedelta(0))
+            due_day = max(occ.due_date, after) if occ.due_date else after
+            self.p.triggered_at = request.at
+            self.p.due = self.p.original_due = self.end_of(due_day)
+            await self.upsert(DUE_AT.value_set(self.p.due))
+            await self.set_state("scheduled")
+            await self.record("triggered", actor=request.by, details={
+                "event": request.event, "at": request.at.isoformat(), "due": _iso(self.p.due)})
+            self.changed = True
+            return self.status()
+
+    @trigger.validator
+    def _validate_trigger(self, request: Trigger) -> None:
+        self.require_party(request.by)
+        if request.event != self.occ.waits_for:
+            raise Rejected(f"{self.occ.ref} waits for {self.occ.waits_for!r}, not {request.event!r}")
+        if self.p.triggered_at is not None:
+            raise Rejected(f"{self.occ.ref} was already triggered on "
+                           f"{self.p.triggered_at:%d/%m/%Y}", "AlreadyDone")
+        if request.at > self.today():
+            raise Rejected(f"the event date {request.at:%d/%m/%Y} is in the future")
+
+    @workflow.update
+    async def checkin(self, request: Checkin) -> Status:
+        async with self.lock:
+            label = self.current_checkin()
+            self.p.checkins.append(label)
+            await self.record("checkin.received", actor=request.by,
+                              details={"period": label, "note": request.note})
+            self.changed = True
+            return self.status()
+
+    @checkin.validator
+    def _validate_checkin(self, request: Checkin) -> None:
+        self.require_party(request.by)
+        if self.occ.kind != "ongoing":
+            raise Rejected(f"{self.occ.ref} has a deadline; report it with complete, not checkin")
+        if not request.note.strip():
+            raise Rejected("a check-in needs a note on progress")
+
+    @workflow.update
+    async def amend(self, amendment: Amendment) -> Status:
+        async with self.lock:
+            before = self.occ
+            self.input = self.input.model_copy(update={
+                "occurrence": amendment.occurrence, "plan": amendment.plan,
+                "calendar": amendment.calendar, "spec_hash": amendment.spec_hash,
+                "plan_version": amendment.plan_version})
+            changes = _changes(before, amendment.occurrence)
+            if "due" in changes and not any(e.decision == "approved" for e in self.p.extensions):
+                self.p.due = self.p.original_due = amendment.occurrence.due
+                await self.upsert(DUE_AT.value_set(self.p.due) if self.p.due else
+                                  DUE_AT.value_unset())
+                if self.p.state == "overdue" and self.p.due and self.p.due > workflow.now():
+                    await self.set_state("scheduled")
+            await self.upsert(SPEC_HASH.value_set(amendment.spec_hash),
+                              LEADER_ID.value_set(amendment.occurrence.leader or ""))
+            await self.record("amended", details={"plan_version": amendment.plan_version,
+                                                  "changes": changes})
+            self.changed = True
+            return self.status()
+
+    @amend.validator
+    def _validate_amend(self, amendment: Amendment) -> None:
+        if amendment.occurrence.ref != self.occ.ref:
+            raise Rejected(f"amendment for {amendment.occurrence.ref} sent to {self.occ.ref}")
+
+    @workflow.query
+    def status(self) -> Status:
+        occ = self.occ
+        steps = self.upcoming()
+        return Status(
+            ref=occ.ref, plan=occ.plan_id, task=occ.task_id, unit=occ.unit_id, title=occ.title,
+            state=self.p.state, due=self.p.due, original_due=self.p.original_due,
+            escalation_level=self.p.escalation_level, waits_for=occ.waits_for,
+            triggered_at=self.p.triggered_at, completion=self.p.completion,
+            extensions=self.p.extensions, paused_since=self.p.paused_since,
+            missed_checkins=self.p.missed_checkins,
+            next_step=steps[0].name if steps else None, next_at=steps[0].at if steps else None,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def occ(self) -> Occurrence:
+        return self.input.occurrence
+
+    @property
+    def plan(self) -> PlanContext:
+        return self.input.plan
+
+    def today(self) -> date:
+        return workflow.now().astimezone(self.tz).date()
+
+    @property
+    def tz(self) -> timezone:
+        # The plan's zone as a fixed offset: zoneinfo reads the system's tz database, which the
+        # sandbox forbids and which could change under a replay.
+        return timezone(self.occ.utc_offset)
+
+    def end_of(self, day: date) -> datetime:
+        return datetime.combine(day, END_OF_DAY, self.tz)
+
+    def open_state(self) -> State:
+        if self.occ.kind == "ongoing":
+            return "ongoing"
+        if self.p.due is None:
+            return "waiting_trigger"
+        if self.p.due <= workflow.now():
+            return "overdue"
+        reminders = schedule.reminders(self.p.due.date(), self.p.due, self.occ.policy,
+                                       self.input.calendar)
+        started = reminders and reminders[0].at <= workflow.now()
+        return "due_soon" if started else "scheduled"
+
+    def pending_extension(self) -> Extension | None:
+        return next((e for e in self.p.extensions if e.decision == "pending"), None)
+
+    def current_checkin(self) -> str:
+        now = workflow.now()
+        for step in self.upcoming():
+            if step.name.startswith("checkin-due-") and step.at >= now:
+                return step.name.removeprefix("checkin-due-")
+        return f"{self.today():%Y-%m-%d}"
+
+    def last_checkin_passed(self, now: datetime) -> bool:
+        last = schedule.checkins(self.occ, self.input.calendar, self.occ.years[-1:])
+        return not last or last[-1].at <= now
+
+    def require_party(self, actor: str) -> None:
+        if actor not in self.plan.parties:
+            raise Rejected(f"{actor!r} has no role in plan {self.plan.plan_id}; use the id of one "
+                           "of its units or people", "NoRole")
+
+    def require_open(self) -> None:
+        if self.p.state == "cancelled":
+            raise Rejected(f"{self.occ.ref} is cancelled")
+        if self.p.state in DONE:
+            raise Rejected(f"{self.occ.ref} is already completed")
+
+    @staticmethod
+    def require_reason(reason: str) -> None:
+        if not reason.strip():
+            raise Rejected("a reason is required")
+
+    async def set_state(self, state: State) -> None:
+        if state != self.p.state:
+            self.p.state = state
+        await self.upsert(OCCURRENCE_STATE.value_set(state))
+
+    async def upsert(self, *updates: object) -> None:
+        workflow.upsert_search_attributes(list(updates))  # type: ignore[arg-type]
+
+    async def record(self, type: EventType, *, actor: str | None = None,
+                     details: dict[str, object] | None = None) -> None:
+        self.p.seq += 1
+        await workflow.execute_activity(
+            RECORD_EVENT,
+            OccurrenceEvent(key=f"{self.occ.ref}#{self.p.seq}", ref=self.occ.ref,
+                            plan=self.occ.plan_id, type=type, at=workflow.now(), actor=actor,
+                            details=details or {}),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+            summary=type,
+        )
+
+
+def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePair[object]]:
+    """The search attributes a new occurrence workflow starts with (for `load`)."""
+    occ = input.occurrence
+    pairs: list[SearchAttributePair[object]] = [
+        SearchAttributePair(PLAN_ID, occ.plan_id),  # type: ignore[list-item]
+        SearchAttributePair(TASK_ID, occ.task_id),  # type: ignore[list-item]
+        SearchAttributePair(UNIT_ID, occ.unit_id or ",".join(occ.lead)),  # type: ignore[list-item]
+        SearchAttributePair(LEADER_ID, occ.leader or ""),  # type: ignore[list-item]
+        SearchAttributePair(SPEC_HASH, input.spec_hash),  # type: ignore[list-item]
+        SearchAttributePair(OCCURRENCE_STATE, initial_state(occ)),  # type: ignore[list-item]
+        SearchAttributePair(ESCALATION_LEVEL, 0),  # type: ignore[list-item]
+    ]
+    if occ.waits_for:
+        pairs.append(SearchAttributePair(WAITS_FOR, occ.waits_for))  # type: ignore[arg-type]
+    if occ.due:
+        pairs.append(SearchAttributePair(DUE_AT, occ.due))  # type: ignore[arg-type]
+    return pairs
+
+
+def initial_state(occ: Occurrence) -> State:
+    if occ.kind == "ongoing":
+        return "ongoing"
+    return "waiting_trigger" if occ.kind == "event" else "scheduled"
+
+
+def _changes(before: Occurrence, after: Occurrence) -> dict[str, object]:
+    fields = ("due", "deadline_text", "lead", "coordinating", "leader", "title", "policy", "kpis")
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    return {f: {"from": old[f], "to": new[f]} for f in fields if old[f] != new[f]}
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
