@@ -20,6 +20,7 @@ from dondoc import logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
 from workflows.occurrence import OccurrenceWorkflow
+from workflows.plan import PlanWorkflow
 
 log = structlog.get_logger("dondoc.worker")
 
@@ -29,7 +30,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OccurrenceWorkflow],
+        workflows=[OccurrenceWorkflow, PlanWorkflow],
         activities=[occurrence.send_notice, occurrence.record_event],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

@@ -527,19 +527,26 @@ def trigger(
     day = _parse_day(at, "--at")
     assert day is not None
 
-    async def work() -> list[tuple[str, Any]]:
+    async def work() -> list[tuple[str, str]]:
         client = await client_for(settings(state_dir))
         refs = await engine.waiting_for(client, plan, event)
-        if not refs:
-            known = await engine.all_refs(client, plan)
-            raise engine.UnknownRef(f"{plan}: an occurrence waiting for {event!r}",
-                                    [] if known else ["(no occurrences of this plan are loaded)"])
-        return [(ref, await engine.operate(client, ref, OccurrenceWorkflow.trigger,
-                                           Trigger(event=event, at=day, by=by)))
-                for ref in refs]
+        results = []
+        for ref in refs:
+            try:
+                status = await engine.operate(client, ref, OccurrenceWorkflow.trigger,
+                                              Trigger(event=event, at=day, by=by))
+                results.append((ref, f"hạn {format_datetime(status.due.astimezone(HCM))}"))
+            except engine.Refused as refusal:
+                if refusal.kind != "AlreadyDone":
+                    raise
+                results.append((ref, str(refusal)))
+        return results
 
-    for ref, result in run(work()):
-        out.print(f"{ref}: hạn {format_datetime(result.due.astimezone(HCM))}", markup=False)
+    results = run(work())
+    if not results:
+        raise fail(f"no occurrence of plan {plan!r} waits for {event!r}")
+    for ref, outcome in results:
+        out.print(f"{ref}: {outcome}", markup=False)
 
 
 @app.command()

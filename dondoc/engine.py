@@ -33,11 +33,13 @@ from dondoc.temporal import register_search_attributes
 from plans.model import Plan
 from plans.schedule import Occurrence, expand
 from workflows.messages import (
+    ActorReason,
     Amendment,
     OccurrenceEvent,
     OccurrenceInput,
     Party,
     PlanContext,
+    PlanRecord,
     Status,
 )
 from workflows.occurrence import (
@@ -45,14 +47,16 @@ from workflows.occurrence import (
     ESCALATION_LEVEL,
     OCCURRENCE_STATE,
     PLAN_ID,
-    SPEC_HASH,
     TASK_ID,
     UNIT_ID,
     OccurrenceWorkflow,
     initial_search_attributes,
 )
+from workflows.plan import MEMO_KEY, PlanWorkflow, plan_workflow_id
 
 LoadOutcome = Literal["started", "unchanged", "amended", "cancelled", "exists"]
+# "exists": an occurrence of the previous version that has closed, or a start that found its
+# workflow already there (a load interrupted after starting it).
 
 
 class UnknownRef(Exception):
@@ -120,13 +124,23 @@ class LoadSummary:
         }
 
 
-async def running_specs(client: Client, plan_id: str) -> dict[str, str]:
-    """ref -> spec hash of the plan's running occurrence workflows."""
-    query = f"PlanId = '{plan_id}' AND ExecutionStatus = 'Running'"
-    out = {}
-    async for execution in client.list_workflows(query):
-        out[execution.id] = execution.typed_search_attributes.get(SPEC_HASH) or ""
-    return out
+async def plan_record(client: Client, plan_id: str) -> PlanRecord | None:
+    """What the last `load` of the plan applied, or None if it was never loaded."""
+    try:
+        description = await client.get_workflow_handle(plan_workflow_id(plan_id)).describe()
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    memo = await description.memo_value(MEMO_KEY, type_hint=PlanRecord)
+    return memo
+
+
+async def save_plan_record(client: Client, record: PlanRecord, task_queue: str) -> None:
+    await client.start_workflow(
+        PlanWorkflow.run, record, id=plan_workflow_id(record.plan_id), task_queue=task_queue,
+        memo={MEMO_KEY: record}, id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        static_summary=f"plan {record.plan_id}, version {record.version}")
 
 
 async def load(
@@ -142,58 +156,80 @@ async def load(
     """Start what is new, amend what changed, cancel what the new version removed.
 
     Every step is idempotent (the workflow id is the reference), so a load interrupted halfway
-    finishes when it is run again, and loading the same file twice starts nothing.
+    finishes when it is run again, and loading the same file twice starts nothing. The plan's
+    record (PlanWorkflow) says what the previous version had.
     """
     items = inputs(loaded)
+    plan_id = loaded.plan.plan.id
     version = items[0].plan_version if items else plan_version(loaded.text)
-    summary = LoadSummary(plan=loaded.plan.plan.id, version=version)
+    summary = LoadSummary(plan=plan_id, version=version)
     await register_search_attributes(client, client.namespace)
-    running = await running_specs(client, loaded.plan.plan.id)
+    previous = await plan_record(client, plan_id) or PlanRecord(plan_id=plan_id)
     wanted = {i.occurrence.ref for i in items}
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(item: OccurrenceInput) -> None:
-        ref = item.occurrence.ref
-        async with gate:
-            if ref in running:
-                outcome: LoadOutcome = "unchanged" if running[ref] == item.spec_hash else "amended"
-                if outcome == "amended" and not dry_run:
-                    await client.get_workflow_handle(ref).execute_update(
-                        OccurrenceWorkflow.amend,
-                        Amendment(occurrence=item.occurrence, plan=item.plan,
-                                  calendar=item.calendar, spec_hash=item.spec_hash,
-                                  plan_version=item.plan_version),
-                        id=f"amend-{item.plan_version}")
-            else:
-                outcome = "started" if dry_run else await _start(client, item, task_queue)
-        if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
-            summary.past_due.append(ref)
+    def done(ref: str, outcome: LoadOutcome) -> None:
         summary.outcomes[ref] = outcome
         if on_progress:
             on_progress(ref, outcome)
 
+    async def one(item: OccurrenceInput) -> None:
+        ref = item.occurrence.ref
+        async with gate:
+            if previous.occurrences.get(ref) == item.spec_hash:
+                outcome: LoadOutcome = "unchanged"
+            elif ref in previous.occurrences:
+                outcome = "amended" if dry_run else await _amend(client, item)
+            else:
+                outcome = "started" if dry_run else await _start(client, item, task_queue)
+        if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
+            summary.past_due.append(ref)
+        done(ref, outcome)
+
     async def remove(ref: str) -> None:
         async with gate:
             if not dry_run:
-                from workflows.messages import ActorReason
-
-                try:
-                    await client.get_workflow_handle(ref).execute_update(
-                        OccurrenceWorkflow.cancel,
-                        ActorReason(by=loaded.plan.roles.office,
-                                    reason=f"removed from plan {loaded.plan.plan.id} "
-                                           f"(version {version})"),
-                        id=f"remove-{version}")
-                except WorkflowUpdateFailedError as error:
-                    if _failure_kind(error) != "AlreadyDone":
-                        raise
-        summary.outcomes[ref] = "cancelled"
-        if on_progress:
-            on_progress(ref, "cancelled")
+                await _cancel(client, ref, ActorReason(
+                    by=loaded.plan.roles.office,
+                    reason=f"removed from plan {plan_id} (version {version})"))
+        done(ref, "cancelled")
 
     await asyncio.gather(*(one(i) for i in items),
-                         *(remove(ref) for ref in sorted(set(running) - wanted)))
+                         *(remove(ref) for ref in sorted(set(previous.occurrences) - wanted)))
+    if not dry_run:
+        await save_plan_record(client, PlanRecord(
+            plan_id=plan_id, version=version,
+            occurrences={i.occurrence.ref: i.spec_hash for i in items},
+            waits_for={i.occurrence.ref: i.occurrence.waits_for for i in items
+                       if i.occurrence.waits_for}), task_queue)
     return summary
+
+
+async def _amend(client: Client, item: OccurrenceInput) -> LoadOutcome:
+    try:
+        await client.get_workflow_handle(item.occurrence.ref).execute_update(
+            OccurrenceWorkflow.amend,
+            Amendment(occurrence=item.occurrence, plan=item.plan, calendar=item.calendar,
+                      spec_hash=item.spec_hash, plan_version=item.plan_version))
+    except WorkflowUpdateFailedError as error:
+        if _failure_kind(error) != "AlreadyDone":
+            raise
+    except RPCError as error:  # closed: completed and past its review period, or cancelled
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return "exists"
+    return "amended"
+
+
+async def _cancel(client: Client, ref: str, reason: ActorReason) -> None:
+    try:
+        await client.get_workflow_handle(ref).execute_update(OccurrenceWorkflow.cancel, reason)
+    except WorkflowUpdateFailedError as error:
+        if _failure_kind(error) != "AlreadyDone":
+            raise
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
 
 
 async def _start(client: Client, item: OccurrenceInput, task_queue: str) -> LoadOutcome:
@@ -293,9 +329,17 @@ def _failure_message(error: WorkflowUpdateFailedError) -> str:
 
 
 async def waiting_for(client: Client, plan_id: str, event: str) -> list[str]:
-    query = (f"PlanId = '{plan_id}' AND WaitsFor = '{event}' AND "
-             f"OccurrenceState = 'waiting_trigger' AND ExecutionStatus = 'Running'")
-    return sorted({e.id async for e in client.list_workflows(query)})
+    """The plan's occurrences that wait for `event`, from the plan's record."""
+    record = await plan_record(client, plan_id)
+    if record is None:
+        raise UnknownRef(plan_id, difflib.get_close_matches(
+            plan_id, await loaded_plans(client), n=3, cutoff=0.4))
+    return sorted(ref for ref, waits in record.waits_for.items() if waits == event)
+
+
+async def loaded_plans(client: Client) -> list[str]:
+    query = "WorkflowType = 'PlanWorkflow'"
+    return sorted({e.id.removeprefix("plan:") async for e in client.list_workflows(query)})
 
 
 async def history(client: Client, ref: str) -> list[dict[str, Any]]:

@@ -64,6 +64,11 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
         for key in SEARCH_ATTRIBUTES if key.name not in existing
     }
     if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+        except RPCError as error:
+            if error.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
+            return []
     return sorted(missing)

@@ -232,3 +232,12 @@ class OccurrenceEvent(Message):
     at: datetime
     actor: str | None = None
     details: dict[str, Any] = {}
+
+
+class PlanRecord(Message):
+    """What `load` last applied for a plan (the PlanWorkflow's state)."""
+
+    plan_id: str
+    version: str | None = None
+    occurrences: dict[str, str] = Field({}, description="ref -> spec hash")
+    waits_for: dict[str, str] = Field({}, description="ref -> event id, for event tasks")

@@ -544,6 +544,8 @@ class OccurrenceWorkflow:
     def _validate_amend(self, amendment: Amendment) -> None:
         if amendment.occurrence.ref != self.occ.ref:
             raise Rejected(f"amendment for {amendment.occurrence.ref} sent to {self.occ.ref}")
+        if amendment.spec_hash == self.input.spec_hash:
+            raise Rejected(f"{self.occ.ref} already has this version", "AlreadyDone")
 
     @workflow.query
     def status(self) -> Status:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 
 def plan_text(*, tasks: str, until: int | None = None, policy: str = "", year: int = 2025,
-              issued: str = "10/02/2025") -> str:
+              issued: str = "10/02/2025", plan_id: str = "thu") -> str:
     return f"""\
 plan:
-  id: thu
+  id: {plan_id}
   number: 1/KH-SYT
   title: Kế hoạch thử nghiệm
   issuer: Sở Y tế Thử

@@ -4,11 +4,14 @@ record what the workflow asked for, under the real activity names."""
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -26,6 +29,7 @@ from plans.validation import check_plan
 from tests.conftest import binary
 from workflows.messages import Delivery, Notice, OccurrenceEvent, OccurrenceInput
 from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
+from workflows.plan import PlanWorkflow
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -85,14 +89,28 @@ class Harness:
         return handle
 
 
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def save_histories(harness: Harness, test_name: str) -> None:
+    """Keep the histories this test produced, for the replay test (DONDOC_SAVE_HISTORIES=1)."""
+    HISTORIES.mkdir(exist_ok=True)
+    for i, handle in enumerate(harness.started):
+        history = await handle.fetch_history()
+        (HISTORIES / f"{test_name}-{i}.json").write_text(history.to_json(), "utf-8")
+
+
 @pytest_asyncio.fixture
-async def harness(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+async def harness(env: WorkflowEnvironment, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     recorder = Recorder()
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=task_queue, workflows=[OccurrenceWorkflow],
+    async with Worker(env.client, task_queue=task_queue,
+                      workflows=[OccurrenceWorkflow, PlanWorkflow],
                       activities=[recorder.send_notice, recorder.record_event]):
         harness = Harness(env, recorder, task_queue)
         yield harness
+        if os.environ.get("DONDOC_SAVE_HISTORIES"):
+            await save_histories(harness, request.node.name)
         # Time is shared by the whole session: workflows left running with no worker would
         # hold it back for every later test.
         for handle in harness.started:

@@ -1,0 +1,108 @@
+"""Loading plans on the time-skipping server: idempotent reloads, new versions as a diff, and
+a year of quarterly reports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from dondoc import engine
+from dondoc.files import Loaded
+from plans.calendar import WorkingCalendar
+from plans.validation import check_plan
+from tests.plans.factory import plan_text
+from tests.workflows.conftest import Harness
+from workflows.messages import Complete, Evidence, Status
+from workflows.occurrence import OccurrenceWorkflow
+from workflows.plan import plan_workflow_id
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def loaded(text: str) -> Loaded:
+    checked = check_plan(text, "kh.yaml")
+    assert checked.ok, [str(p) for p in checked.problems]
+    plan = checked.value
+    return Loaded(plan, WorkingCalendar.vietnam(range(plan.plan.year, plan.plan.year + 3)), None,
+                  [], text)
+
+
+def tasks(*items: tuple[str, str]) -> str:
+    return "".join(f"""
+  - id: {task_id}
+    title: Nhiệm vụ {task_id}
+    source: Phụ lục I
+    lead: [VP]
+    deadline: "{deadline}"
+""" for task_id, deadline in items)
+
+
+async def load(h: Harness, text: str) -> engine.LoadSummary:
+    now = await h.env.get_current_time()
+    summary = await engine.load(h.client, loaded(text), task_queue=h.task_queue, now=now)
+    h.started += [h.client.get_workflow_handle(ref) for ref, o in summary.outcomes.items()
+                  if o == "started"] + [h.client.get_workflow_handle(plan_workflow_id(summary.plan))]
+    return summary
+
+
+async def status(h: Harness, ref: str) -> Status:
+    return await h.client.get_workflow_handle(ref).query(OccurrenceWorkflow.status)
+
+
+async def test_reloading_starts_nothing_and_a_new_version_applies_the_difference(harness: Harness):
+    today = (await harness.env.get_current_time()).astimezone(HCM).date()
+    year = today.year + 1
+    first = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", tasks=tasks(
+        ("T1", f"Quý I/{year}"), ("T2", f"Quý II/{year}"), ("T3", f"Quý III/{year}")))
+    summary = await load(harness, first)
+    assert summary.outcomes == {"nap/T1": "started", "nap/T2": "started", "nap/T3": "started"}
+
+    again = await load(harness, first)
+    assert again.outcomes == {"nap/T1": "unchanged", "nap/T2": "unchanged", "nap/T3": "unchanged"}
+
+    second = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", tasks=tasks(
+        ("T1", f"Quý II/{year}"), ("T2", f"Quý II/{year}"), ("T4", f"Năm {year}")))
+    changed = await load(harness, second)
+    assert changed.outcomes == {"nap/T1": "amended", "nap/T2": "unchanged",
+                                "nap/T4": "started", "nap/T3": "cancelled"}
+    assert (await status(harness, "nap/T1")).due.date() == date(year, 6, 30)
+    cancelled = await harness.client.get_workflow_handle("nap/T3", result_type=Status).result()
+    assert cancelled.state == "cancelled"
+    event = next(e for e in harness.recorder.events if e.type == "cancelled")
+    assert (event.actor, event.details["reason"]) == (
+        "VP", f"removed from plan nap (version {changed.version})")
+    assert (await load(harness, second)).outcomes == {
+        "nap/T1": "unchanged", "nap/T2": "unchanged", "nap/T4": "unchanged"}
+
+
+async def test_a_year_of_quarterly_reports(harness: Harness):
+    today = (await harness.env.get_current_time()).astimezone(HCM).date()
+    year = today.year + 1
+    text = plan_text(plan_id="quy", year=year, issued=f"{today:%d/%m/%Y}", tasks="""
+  - id: BC-QUY
+    title: Báo cáo quý
+    source: Mục IV.8
+    for_each: {group: dia-phuong}
+    deadline: định kỳ hằng quý trước ngày 30 của tháng 03, 06, 09 và trước ngày 15 của tháng 12
+""")
+    summary = await load(harness, text)
+    refs = sorted(summary.outcomes)
+    assert refs == sorted(f"quy/BC-QUY/{u}@{year}-Q{q}" for u in ("HL", "CP") for q in range(1, 5))
+    # Hạ Long reports every quarter a few days early; Cẩm Phả never does.
+    for quarter, due in enumerate([date(year, 3, 30), date(year, 6, 30), date(year, 9, 30),
+                                   date(year, 12, 15)], start=1):
+        report_day = due - timedelta(days=3)
+        now = (await harness.env.get_current_time()).astimezone(HCM).date()
+        await harness.env.sleep(timedelta(days=(report_day - now).days))
+        await harness.client.get_workflow_handle(f"quy/BC-QUY/HL@{year}-Q{quarter}").execute_update(
+            OccurrenceWorkflow.complete,
+            Complete(by="HL", evidence=Evidence(number=f"{quarter}/BC-TTYT", date=report_day)))
+    await harness.env.sleep(timedelta(days=20))
+    states = {ref: (await status(harness, ref)).state for ref in refs}
+    assert {s for r, s in states.items() if "/HL@" in r} == {"done_on_time"}
+    assert {s for r, s in states.items() if "/CP@" in r} == {"overdue"}
+    sent = [(n.ref, n.step) for _, n in harness.recorder.notices]
+    for quarter in range(1, 5):
+        ref = f"quy/BC-QUY/CP@{year}-Q{quarter}"
+        assert (ref, "reminder-7wd") in sent and (ref, "escalation-1") in sent
+    assert sum(1 for ref, step in sent if step.startswith("escalation")) >= 4 * 2

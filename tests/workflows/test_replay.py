@@ -1,0 +1,29 @@
+"""Saved histories replay against the current workflow code, so a change that would break the
+workflows already running fails here, not in production. Regenerate after a deliberate,
+patched change with `DONDOC_SAVE_HISTORIES=1 pytest tests/workflows`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.occurrence import OccurrenceWorkflow
+from workflows.plan import PlanWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_were_saved():
+    assert len(HISTORIES) >= 10, "run DONDOC_SAVE_HISTORIES=1 pytest tests/workflows"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_saved_history_replays(path: Path):
+    replayer = Replayer(workflows=[OccurrenceWorkflow, PlanWorkflow],
+                        data_converter=pydantic_data_converter)
+    history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
+    await replayer.replay_workflow(history)

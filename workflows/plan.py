@@ -1,0 +1,34 @@
+"""The plan's own record: which version is loaded and which occurrences it has.
+
+`load` reads it to know what the previous version started, so that a new version applies as an
+exact difference (visibility is eventually consistent and cannot say what was just started),
+and `trigger` reads it to find the occurrences waiting for an event. The record is the memo of
+the plan's workflow (`plan:<id>`), readable without a worker; each loaded version starts a new
+run that replaces the previous one, so the runs list the versions in order.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.messages import PlanRecord
+
+MEMO_KEY = "record"
+
+
+@workflow.defn(name="PlanWorkflow")
+class PlanWorkflow:
+    @workflow.run
+    async def run(self, record: PlanRecord) -> None:
+        self.record = record
+        # Nothing to do but hold the record until the next version replaces this run.
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.query
+    def current(self) -> PlanRecord:
+        return self.record
+
+
+def plan_workflow_id(plan_id: str) -> str:
+    return f"plan:{plan_id}"
