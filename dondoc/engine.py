@@ -52,7 +52,7 @@ from workflows.occurrence import (
     OccurrenceWorkflow,
     initial_search_attributes,
 )
-from workflows.plan import MEMO_KEY, PlanWorkflow, plan_workflow_id
+from workflows.plan import PlanWorkflow, plan_workflow_id
 
 LoadOutcome = Literal["started", "unchanged", "amended", "cancelled", "exists"]
 # "exists": an occurrence of the previous version that has closed, or a start that found its
@@ -126,20 +126,23 @@ class LoadSummary:
 
 async def plan_record(client: Client, plan_id: str) -> PlanRecord | None:
     """What the last `load` of the plan applied, or None if it was never loaded."""
+    handle = client.get_workflow_handle(plan_workflow_id(plan_id))
     try:
-        description = await client.get_workflow_handle(plan_workflow_id(plan_id)).describe()
+        async for event in handle.fetch_history_events():
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            (record,) = pydantic_data_converter.payload_converter.from_payloads(
+                payloads, [PlanRecord])
+            return record  # type: ignore[no-any-return]
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-        return None
-    memo = await description.memo_value(MEMO_KEY, type_hint=PlanRecord)
-    return memo
+    return None
 
 
 async def save_plan_record(client: Client, record: PlanRecord, task_queue: str) -> None:
     await client.start_workflow(
         PlanWorkflow.run, record, id=plan_workflow_id(record.plan_id), task_queue=task_queue,
-        memo={MEMO_KEY: record}, id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
         static_summary=f"plan {record.plan_id}, version {record.version}")
 
 

@@ -2,7 +2,7 @@
 
 `load` reads it to know what the previous version started, so that a new version applies as an
 exact difference (visibility is eventually consistent and cannot say what was just started),
-and `trigger` reads it to find the occurrences waiting for an event. The record is the memo of
+and `trigger` reads it to find the occurrences waiting for an event. The record is the input of
 the plan's workflow (`plan:<id>`), readable without a worker; each loaded version starts a new
 run that replaces the previous one, so the runs list the versions in order.
 """
@@ -13,9 +13,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.messages import PlanRecord
-
-MEMO_KEY = "record"
-
 
 @workflow.defn(name="PlanWorkflow")
 class PlanWorkflow:

@@ -1,0 +1,124 @@
+"""Speed and memory of dondoc's hot paths. Run: .venv/bin/python bench/run.py [--temporal]
+
+Pure: reading deadline phrases, validating the five seed plans, expanding their schedules.
+With --temporal: loading the largest seed plan into a fresh dev server (starts per second).
+Numbers go in the README's Benchmarks section; tests never time anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dondoc.files import read_plan  # noqa: E402
+from plans import schedule  # noqa: E402
+from plans.calendar import WorkingCalendar  # noqa: E402
+from plans.grammar import parse_deadline  # noqa: E402
+
+PLANS = sorted(p for p in (ROOT / "definitions").glob("*.yaml") if p.name != "calendar.yaml")
+
+
+def measure(name: str, work: Callable[[], int], repeat: int = 5) -> None:
+    """Best-of and median wall time, items per second, and peak traced memory of one run."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        count = work()
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    work()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    best = min(times)
+    print(f"| {name} | {count} | {best * 1000:.1f} ms | {statistics.median(times) * 1000:.1f} ms"
+          f" | {count / best:,.0f}/s | {peak / 2**20:.1f} MiB |")
+
+
+def phrases() -> list[tuple[str, int]]:
+    items = []
+    for name in ("deadline_phrases_real.yaml", "deadline_phrases_heldout.yaml"):
+        items += [(i["text"], i["year"]) for i in yaml.safe_load(
+            (ROOT / "tests/data" / name).read_text("utf-8"))]
+    return items
+
+
+def pure() -> None:
+    texts = phrases()
+    calendar = WorkingCalendar.vietnam(range(2019, 2031))
+    print("| what | items | best | median | rate | peak memory |\n|---|---|---|---|---|---|")
+    measure("parse-deadline, real phrases", lambda: sum(
+        1 for text, year in texts
+        if parse_deadline(text, year=year, add_working_days=calendar.add_working_days)))
+    measure("validate the 5 seed plans (tasks)", lambda: sum(
+        len(read_plan(p)[0].plan.tasks) for p in PLANS), repeat=3)  # type: ignore[union-attr]
+    loaded = [read_plan(p)[0] for p in PLANS]
+    measure("expand the 5 seed plans (occurrences)", lambda: sum(
+        len(schedule.expand(lo.plan)) for lo in loaded if lo))
+
+    def instants() -> int:
+        count = 0
+        for lo in loaded:
+            assert lo is not None
+            for occ in schedule.expand(lo.plan):
+                if occ.due and occ.due_date:
+                    count += len(schedule.reminders(occ.due_date, occ.due, occ.policy,
+                                                    lo.calendar))
+                    count += len(schedule.escalations(occ.due_date, occ.due, occ.policy,
+                                                      lo.calendar, count=4))
+        return count
+
+    measure("reminder and escalation instants", instants)
+
+
+async def temporal_load() -> None:
+    from dondoc import engine
+    from dondoc.devserver import DevServer
+    from dondoc.settings import Settings
+    from dondoc.temporal import connect
+
+    with tempfile.TemporaryDirectory() as state:
+        server = DevServer(Path(state), port=17299, ui_port=18299)
+        server.start()
+        try:
+            await server.wait_ready()
+            client = await connect(Settings(temporal_address=server.address))
+            biggest = max((read_plan(p)[0] for p in PLANS),
+                          key=lambda lo: len(schedule.expand(lo.plan)))  # type: ignore[union-attr]
+            assert biggest is not None
+            start = time.perf_counter()
+            summary = await engine.load(client, biggest, task_queue="bench",
+                                        now=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")))
+            took = time.perf_counter() - start
+            started = summary.count("started")
+            print(f"| load {biggest.plan.plan.id} into a fresh dev server | {started} | "
+                  f"{took:.2f} s | | {started / took:.0f} starts/s | |")
+            start = time.perf_counter()
+            again = await engine.load(client, biggest, task_queue="bench",
+                                      now=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")))
+            took = time.perf_counter() - start
+            print(f"| reload it (nothing new) | {again.count('unchanged')} | {took:.2f} s | | | |")
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--temporal", action="store_true")
+    args = parser.parse_args()
+    pure()
+    if args.temporal:
+        asyncio.run(temporal_load())
