@@ -3,7 +3,6 @@ record what the workflow asked for, under the real activity names."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -32,8 +30,10 @@ from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
 from workflows.plan import PlanWorkflow
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of its own for each test (it starts in ~0.1 s): time is global to
+    a server, and work a test leaves behind would hold time back for the next one."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -111,11 +111,6 @@ async def harness(env: WorkflowEnvironment, request: pytest.FixtureRequest) -> A
         yield harness
         if os.environ.get("DONDOC_SAVE_HISTORIES"):
             await save_histories(harness, request.node.name)
-        # Time is shared by the whole session: workflows left running with no worker would
-        # hold it back for every later test.
-        for handle in harness.started:
-            with contextlib.suppress(RPCError):
-                await handle.terminate("test over")
 
 
 def occurrences(text: str) -> list[OccurrenceInput]:
