@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
 
 import structlog
 from temporalio.client import Client
@@ -58,7 +57,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     log.info("worker.stopped")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main() -> int:
     settings = load_settings()
     logs.configure(settings.log_level)
     try:

@@ -25,14 +25,15 @@ from dondoc.settings import Settings, load_settings
 from plans import schedule
 from plans.deadline import as_contract
 from plans.grammar import parse_deadline
-from plans.model import Plan
 from plans.validation import Checked, Problem
 from plans.vietnamese import format_date, format_datetime
+from workflows.messages import ActorReason
 
 app = typer.Typer(
     help="Đôn đốc: nhắc việc, đôn đốc và theo dõi các nhiệm vụ của kế hoạch.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # help texts hold "[/UNIT]" and "[@PERIOD]", which are not markup
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -179,10 +180,6 @@ def _in_window(occ: schedule.Occurrence, start: date | None, end: date | None) -
     return (start is None or day >= start) and (end is None or day <= end)
 
 
-def _leads(occ: schedule.Occurrence, unit: str, plan: Plan) -> bool:
-    return unit in occ.lead
-
-
 @app.command()
 def show(
     file: Annotated[Path, typer.Argument(help="plan file")],
@@ -201,7 +198,7 @@ def show(
                    f"{closest(unit, [u.id for u in loaded.plan.units])}", 2)
     occurrences = [
         o for o in schedule.expand(loaded.plan)
-        if _in_window(o, start, end) and (unit is None or _leads(o, unit, loaded.plan))
+        if _in_window(o, start, end) and (unit is None or unit in o.lead)
     ]
     rows = [occurrence_json(o, loaded) for o in occurrences]
     if as_json:
@@ -438,13 +435,6 @@ def complete(
                                                                  note)), state_dir)
 
 
-@app.command()
-def reopen(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-    """Reject the evidence of a completed occurrence: it is open again."""
-    from workflows.messages import ActorReason
-
-    _operate(ref, "reopen", ActorReason(by=by, reason=reason), state_dir)
-
 
 @app.command()
 def extend(
@@ -465,41 +455,30 @@ def extend(
 def approve_extension(ref: Ref, by: By, reason: Annotated[str, typer.Option()] = "",
                       state_dir: StateDir = None) -> None:
     """The responsible leader grants the pending extension."""
-    from workflows.messages import ActorReason
-
     _operate(ref, "approve_extension", ActorReason(by=by, reason=reason), state_dir)
 
 
-@app.command("deny-extension")
-def deny_extension(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-    """The responsible leader refuses the pending extension."""
-    from workflows.messages import ActorReason
-
-    _operate(ref, "deny_extension", ActorReason(by=by, reason=reason), state_dir)
 
 
-@app.command()
-def pause(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-    """Stop reminders and escalations until resumed."""
-    from workflows.messages import ActorReason
-
-    _operate(ref, "pause", ActorReason(by=by, reason=reason), state_dir)
 
 
-@app.command()
-def resume(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-    """Resume a paused occurrence; what fell due meanwhile is not sent."""
-    from workflows.messages import ActorReason
+def _actor_reason_command(name: str, update: str, help_text: str) -> None:
+    """The operations that take only who does it and why."""
 
-    _operate(ref, "resume", ActorReason(by=by, reason=reason), state_dir)
+    def command(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+        _operate(ref, update, ActorReason(by=by, reason=reason), state_dir)
+
+    app.command(name, help=help_text)(command)
 
 
-@app.command()
-def cancel(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-    """Cancel an occurrence for good."""
-    from workflows.messages import ActorReason
-
-    _operate(ref, "cancel", ActorReason(by=by, reason=reason), state_dir)
+for _name, _update, _help in [
+    ("reopen", "reopen", "Reject the evidence of a completed occurrence: it is open again."),
+    ("deny-extension", "deny_extension", "The responsible leader refuses the pending extension."),
+    ("pause", "pause", "Stop reminders and escalations until resumed."),
+    ("resume", "resume", "Resume a paused occurrence; what fell due meanwhile is not sent."),
+    ("cancel", "cancel", "Cancel an occurrence for good."),
+]:
+    _actor_reason_command(_name, _update, _help)
 
 
 @app.command()

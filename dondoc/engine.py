@@ -302,8 +302,7 @@ async def status(client: Client, *, plan: str | None = None, unit: str | None = 
             unit=attrs.get(UNIT_ID), due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
             escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
             running=e.status == WorkflowExecutionStatus.RUNNING))
-    return sorted(rows, key=lambda r: (r.plan, r.due or datetime.max.replace(tzinfo=None).astimezone(),
-                                       r.ref))
+    return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
 
 
 async def operate(client: Client, ref: str, update: Any, argument: BaseModel) -> Status:

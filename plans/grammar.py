@@ -41,6 +41,7 @@ from plans.deadline import (
     YearDeadline,
     month_end,
     period_bounds,
+    span,
 )
 
 __all__ = ["fold", "parse_deadline"]
@@ -840,7 +841,7 @@ def parse_deadline(
         if not pieces:
             return EventDeadline(kind="conditional", event=condition)
         dated = _combine(pieces, unread, time_of_day)
-        _, dues = _span_of(dated)
+        _, dues = span(dated)
         return EventDeadline(kind="conditional", event=condition, due=dues[-1] if dues else None)
     if not pieces:
         return UnknownDeadline(reason="no date, period, recurrence or condition found")
@@ -849,7 +850,7 @@ def parse_deadline(
         return UnknownDeadline(reason="a start with no end")
     combined = _combine(pieces, unread, time_of_day)
     if from_now and not isinstance(combined, UnknownDeadline):
-        first, dues = _span_of(combined)
+        first, dues = span(combined)
         start = issued or first
         if start is None or not dues or dues[-1] < start:
             return UnknownDeadline(reason="'từ nay' with no issue date to start from")
@@ -861,12 +862,6 @@ _POINTS = {"date", "month", "quarter", "half", "year"}
 _DEADLINE_PIECES = {
     "date", "day_range", "month", "quarter", "half", "year", "year_range", "months_from_january",
 }
-
-
-def _span_of(deadline: Deadline) -> tuple[date | None, list[date]]:
-    from plans.deadline import span
-
-    return span(deadline)
 
 
 def _relative_deadline(

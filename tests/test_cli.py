@@ -100,3 +100,14 @@ def test_an_unreachable_temporal_server_is_one_line_and_exit_1():
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("cannot reach Temporal at 127.0.0.1:9")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_command_has_help_that_prints():
+    listing = dondoc("--help").stdout.split("Commands:")[1]
+    commands = [line.split()[0] for line in listing.splitlines() if line.strip()]
+    assert {"validate", "show", "parse-deadline", "load", "status", "complete", "reopen",
+            "extend", "approve-extension", "deny-extension", "pause", "resume", "cancel",
+            "checkin", "trigger", "history", "worker", "dev"} <= set(commands)
+    for command in commands:
+        done = dondoc(command, "--help")
+        assert done.returncode == 0 and "Traceback" not in done.stderr, command

@@ -120,7 +120,6 @@ class Progress(BaseModel):
     checkins: list[str] = []
     missed_checkins: list[str] = []
     review_until: datetime | None = None
-    started: bool = False
     started_at: datetime | None = None
 
 

@@ -108,8 +108,7 @@ class OccurrenceWorkflow:
 
     @workflow.run
     async def run(self, input: OccurrenceInput) -> Status:
-        if not self.p.started:
-            self.p.started = True
+        if self.p.started_at is None:
             self.p.started_at = workflow.now()
             await self.record("started", details={
                 "due": _iso(self.p.due), "plan_version": input.plan_version,
