@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30)
     log_level: str = "INFO"
 
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "
+        "state folder")
+
     def with_state_dir(self, state_dir: Path | None) -> Settings:
         """`--state-dir` wins over DONDOC_STATE_DIR, which wins over `.dondoc/`."""
         return self if state_dir is None else self.model_copy(update={"state_dir": state_dir})

