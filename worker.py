@@ -1,4 +1,4 @@
-"""Composition root of a dondoc worker: settings -> logging -> client -> Worker.
+"""Composition root of a dondoc worker: settings -> logging -> database -> clients -> Worker.
 
 Run it as `dondoc worker` or `python worker.py`; it stops cleanly on Ctrl-C or SIGTERM, letting
 running activities finish (up to the graceful shutdown timeout).
@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities.occurrence import OccurrenceActivities
-from dondoc import logs
+from activities.channels import Channel, EmailChannel
+from activities.events import EventLog
+from activities.ledger import Ledger
+from activities.notify import ContactsBook, Notifier
+from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
+from dondoc import db, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
 from workflows.occurrence import OccurrenceWorkflow
@@ -24,13 +29,39 @@ from workflows.plan import PlanWorkflow
 log = structlog.get_logger("dondoc.worker")
 
 
+def channels(settings: Settings, ledger: Ledger) -> dict[str, Channel]:
+    """The channels the settings configure; none means notices go to the local outbox."""
+    out: dict[str, Channel] = {}
+    if settings.smtp_url is not None:
+        out["email"] = EmailChannel(settings.smtp_url.get_secret_value())
+    if settings.zalo_app_id and settings.zalo_secret_key and settings.zalo_refresh_token:
+        config = ZaloConfig(
+            oa_base_url=settings.zalo_oa_base_url, zns_base_url=settings.zns_base_url,
+            oauth_base_url=settings.zalo_oauth_base_url, app_id=settings.zalo_app_id,
+            secret_key=settings.zalo_secret_key.get_secret_value(),
+            refresh_token=settings.zalo_refresh_token.get_secret_value(),
+            templates=settings.zns_templates)
+        out["zalo"] = ZaloChannel(TokenStore(ledger.engine, config), config)
+    return out
+
+
 def build_worker(client: Client, settings: Settings) -> Worker:
-    occurrence = OccurrenceActivities(settings.state_dir)
+    url = db.database_url(settings)
+    db.upgrade(url)
+    ledger = Ledger.connect(url)
+    notifier = Notifier(
+        ledger=ledger,
+        contacts=ContactsBook(settings.contacts_dir or settings.state_dir / "contacts"),
+        channels=channels(settings, ledger),
+        outbox=settings.state_dir / "outbox",
+    )
+    events = EventLog(settings.state_dir / "events")
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[OccurrenceWorkflow, PlanWorkflow],
-        activities=[occurrence.send_notice, occurrence.record_event],
+        activities=[notifier.send_notice, events.record_event],
+        activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=settings.graceful_shutdown_timeout,

@@ -7,6 +7,7 @@ and before Temporal heard back, finds it sent and does not send it again.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -24,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from dondoc.logs import mask
 
 Status = Literal["sending", "sent", "failed"]
 Outcome = Literal["sent", "retrying", "failed", "deferred"]
@@ -49,11 +52,12 @@ class Delivery(Base):
     """One notice to one recipient on one channel."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("notice_key", "channel"),)
+    __table_args__ = (UniqueConstraint("notice_key", "route"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_key: Mapped[str] = mapped_column(String(500), index=True)
     channel: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(32), doc="hash of channel and address")
     ref: Mapped[str] = mapped_column(String(300), index=True)
     recipient: Mapped[str] = mapped_column(String(64), doc="unit or person id")
     address: Mapped[str] = mapped_column(String(200), doc="masked: never the full address")
@@ -91,6 +95,11 @@ class ZaloToken(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def route_of(channel: str, address: str) -> str:
+    """The ledger's key for a channel and address: a hash, so no address is stored whole."""
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:32]
+
+
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -99,35 +108,38 @@ class Ledger:
     def connect(cls, url: str) -> Ledger:
         return cls(create_engine(url, future=True))
 
-    def claim(self, *, notice_key: str, channel: str, ref: str, recipient: str,
-              address: str) -> str:
-        """Claim the delivery; returns its status if it exists ('sent' means do not send)."""
+    def claim(self, *, notice_key: str, channel: str, address: str, ref: str,
+              recipient: str) -> str:
+        """Claim the delivery of a notice to an address; returns 'new', or the status it
+        already has ('sent': do not send again; 'failed': this route is given up)."""
+        route = route_of(channel, address)
         with Session(self.engine) as session:
             existing = session.scalar(select(Delivery).where(
-                Delivery.notice_key == notice_key, Delivery.channel == channel))
+                Delivery.notice_key == notice_key, Delivery.route == route))
             if existing is not None:
                 return existing.status
-            session.add(Delivery(notice_key=notice_key, channel=channel, ref=ref,
-                                 recipient=recipient, address=address, status="sending"))
+            session.add(Delivery(notice_key=notice_key, channel=channel, route=route, ref=ref,
+                                 recipient=recipient, address=mask(address), status="sending"))
             try:
                 session.commit()
             except IntegrityError:  # claimed by a concurrent attempt
                 session.rollback()
-                return self.status(notice_key, channel) or "sending"
+                return self.status(notice_key, channel, address) or "sending"
             return "new"
 
-    def status(self, notice_key: str, channel: str) -> str | None:
+    def status(self, notice_key: str, channel: str, address: str) -> str | None:
         with Session(self.engine) as session:
             return session.scalar(select(Delivery.status).where(
-                Delivery.notice_key == notice_key, Delivery.channel == channel))
+                Delivery.notice_key == notice_key, Delivery.route == route_of(channel, address)))
 
-    def record(self, *, notice_key: str, channel: str, outcome: Outcome,
+    def record(self, *, notice_key: str, channel: str, address: str, outcome: Outcome,
                provider_code: str | None = None, detail: str | None = None,
                message_id: str | None = None) -> None:
         """One attempt's outcome; 'sent' and 'failed' also settle the delivery."""
         with Session(self.engine) as session:
             delivery = session.scalar(select(Delivery).where(
-                Delivery.notice_key == notice_key, Delivery.channel == channel))
+                Delivery.notice_key == notice_key,
+                Delivery.route == route_of(channel, address)))
             assert delivery is not None, "claim before recording"
             session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
                                 detail=detail))

@@ -1,62 +1,105 @@
-"""Notices in Vietnamese that a unit head can act on: what, who, by when, how to report."""
+"""Notices in Vietnamese that a unit head can act on: what is due, who leads and coordinates,
+the deadline with its weekday, how many working days are left or how late it is, and how to
+report completion. ZNS needs template parameters instead of text: the same facts, named."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
+from activities.channels import Message
 from plans.schedule import END_OF_DAY
 from plans.vietnamese import format_date_long, format_datetime
-from workflows.messages import Notice
+from workflows.messages import Notice, Recipient
 
 TITLES = {
     "reminder": "Nhắc hạn",
     "due_today": "Đến hạn hôm nay",
     "overdue": "Quá hạn",
-    "escalation": "Báo cáo quá hạn",
+    "escalation": "Báo cáo nhiệm vụ quá hạn",
     "completion": "Đã hoàn thành",
     "checkin": "Đề nghị báo cáo tiến độ",
     "checkin_missed": "Chưa báo cáo tiến độ",
     "extension": "Gia hạn",
     "cancelled": "Hủy nhiệm vụ",
-    "reopened": "Yêu cầu bổ sung",
+    "reopened": "Yêu cầu bổ sung báo cáo",
 }
 
 
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-
-
-def render(notice: Notice) -> Rendered:
-    occ, plan = notice.occurrence, notice.plan
-    names = {pid: party.name for pid, party in plan.parties.items()}
-    number = plan.number or plan.title
-    due = _when(notice.due) if notice.due else "chưa xác định"
-    title = TITLES[notice.kind] + (" (thông báo bù)" if notice.catch_up else "")
-    lines = [
-        f"Kính gửi: {notice.to.party.name}",
-        "",
-        f"Kế hoạch: {number} - {plan.title}",
-        f"Nhiệm vụ: {occ.title}" + (f" (kỳ {occ.period})" if occ.period else ""),
-        f"Đơn vị chủ trì: {', '.join(names.get(u, u) for u in occ.lead)}",
-    ]
-    if occ.coordinating:
-        lines.append(f"Đơn vị phối hợp: {', '.join(names.get(u, u) for u in occ.coordinating)}")
-    lines.append(f"Thời hạn: {due}" + (f" (theo kế hoạch: {occ.deadline_text})"
-                                       if occ.deadline_text else ""))
-    if notice.kind == "escalation":
-        lines.append(f"Mức báo cáo: {notice.escalation_level}")
-    lines += ["", f"Mã nhiệm vụ: {notice.ref}",
-              "Khi hoàn thành, đơn vị gửi văn bản báo cáo (số, ngày) về "
-              f"{names.get(plan.office, plan.office)} để cập nhật."]
-    subject = f"[{title}] {number}: {occ.title[:80]} - hạn {due}"
-    return Rendered(subject=subject, text="\n".join(lines))
-
-
-def _when(due: datetime) -> str:
+def when(due: datetime) -> str:
     """The deadline as people write it: the day, and the hour when the plan gives one."""
     if due.time() == END_OF_DAY:
         return format_date_long(due.date())
     return format_datetime(due)
+
+
+def _countdown(notice: Notice) -> str | None:
+    days = notice.working_days
+    if days is None or notice.kind in ("completion", "cancelled"):
+        return None
+    if days > 0:
+        return f"Còn {days} ngày làm việc"
+    if days == 0:
+        return "Hạn là hôm nay"
+    return f"Đã quá hạn {-days} ngày làm việc"
+
+
+def render(notice: Notice, *, on_behalf: Recipient | None = None) -> Message:
+    occ, plan = notice.occurrence, notice.plan
+    names = {pid: party.name for pid, party in plan.parties.items()}
+    number = plan.number or plan.title
+    due = when(notice.due) if notice.due else "chưa xác định"
+    title = TITLES[notice.kind] + (" (thông báo bù)" if notice.catch_up else "")
+    lead = ", ".join(names.get(u, u) for u in occ.lead)
+    facts: list[tuple[str, str]] = [
+        ("Kế hoạch", f"{number} - {plan.title}" if plan.number else plan.title),
+        ("Nhiệm vụ", occ.title + (f" (kỳ {occ.period})" if occ.period else "")),
+        ("Đơn vị chủ trì", lead),
+    ]
+    if occ.coordinating:
+        facts.append(("Đơn vị phối hợp", ", ".join(names.get(u, u) for u in occ.coordinating)))
+    facts.append(("Thời hạn", due + (f" (kế hoạch ghi: {occ.deadline_text})"
+                                     if occ.deadline_text else "")))
+    if notice.original_due and notice.due and notice.original_due != notice.due:
+        facts.append(("Hạn ban đầu", when(notice.original_due)))
+    countdown = _countdown(notice)
+    if countdown:
+        facts.append(("Tình trạng", countdown))
+    if notice.kind == "escalation":
+        facts.append(("Mức báo cáo", str(notice.escalation_level)))
+
+    opening = {
+        "escalation": f"Nhiệm vụ do {lead} chủ trì chưa hoàn thành đúng hạn.",
+        "completion": f"{lead} đã báo cáo hoàn thành nhiệm vụ.",
+        "checkin": "Đề nghị đơn vị báo cáo tiến độ thực hiện nhiệm vụ thường xuyên.",
+        "cancelled": "Nhiệm vụ dưới đây đã được hủy; đơn vị không cần thực hiện tiếp.",
+    }.get(notice.kind, "Đề nghị đơn vị chủ trì hoàn thành nhiệm vụ dưới đây đúng thời hạn.")
+    if on_behalf is not None:
+        opening = (f"Không liên lạc được với {on_behalf.party.name} qua e-mail hay Zalo; "
+                   f"đề nghị Văn phòng chuyển thông báo. {opening}")
+    closing = (f"Khi hoàn thành, đơn vị gửi văn bản báo cáo (số, ngày văn bản) về "
+               f"{names.get(plan.office, plan.office)} để cập nhật. Mã nhiệm vụ: {notice.ref}")
+
+    text = "\n".join([f"Kính gửi: {notice.to.party.name}", "", opening, "",
+                      *(f"{label}: {value}" for label, value in facts), "", closing])
+    # Labelled lines, not a table: Apprise derives the plain-text part from this HTML.
+    lines = "<br>\n".join(f"<b>{escape(label)}:</b> {escape(value)}" for label, value in facts)
+    html = (f"<p>Kính gửi: {escape(notice.to.party.name)}</p>\n<p>{escape(opening)}</p>\n"
+            f"<p>{lines}</p>\n<p>{escape(closing)}</p>")
+    subject = f"[{title}] {number}: {occ.title[:80]} - hạn {due}"
+    return Message(
+        subject=subject, text=text, html=html, thread=notice.ref.replace("/", "."),
+        template=notice.kind, template_data=template_data(notice, lead, due, countdown))
+
+
+def template_data(notice: Notice, lead: str, due: str, countdown: str | None) -> dict[str, str]:
+    """Parameters of the approved ZNS templates (ASCII snake_case names, as Zalo requires)."""
+    return {
+        "ten_nguoi_nhan": notice.to.party.name[:30],
+        "so_ke_hoach": (notice.plan.number or notice.plan.plan_id)[:30],
+        "nhiem_vu": notice.occurrence.title[:100],
+        "don_vi_chu_tri": lead[:50],
+        "han_chot": f"{notice.due:%d/%m/%Y}" if notice.due else "",
+        "tinh_trang": countdown or TITLES[notice.kind],
+        "ma_nhiem_vu": notice.ref[:100],
+    }

@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30)
     log_level: str = "INFO"
 
+    contacts_dir: Path | None = Field(
+        None, description="folder of <plan id>.yaml contacts files; default: state folder/contacts")
+
+    smtp_url: SecretStr | None = Field(
+        None, description="Apprise mailto:// or mailtos:// URL of the SMTP server and sender")
+    zalo_app_id: str | None = None
+    zalo_secret_key: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = Field(None, description="the first one, from the OA")
+    zns_templates: dict[str, str] = Field(
+        {}, description='JSON: notice kind -> approved ZNS template id, {"reminder": "231677"}')
+    zalo_oa_base_url: str = "https://openapi.zalo.me"
+    zns_base_url: str = "https://business.openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "
         "state folder")

@@ -207,6 +207,7 @@ class Notice(Message):
     original_due: datetime | None = None
     step: str
     planned_at: datetime | None = Field(None, description="when the schedule meant it to go")
+    working_days: int | None = Field(None, description="left before the due day; negative: late")
     catch_up: bool = False
     escalation_level: int = 0
     details: dict[str, Any] = {}
@@ -214,7 +215,7 @@ class Notice(Message):
 
 class Delivery(Message):
     key: str
-    outcome: Literal["sent", "already_sent", "failed"]
+    outcome: Literal["sent", "already_sent", "failed", "rerouted"]
     channel: str
     recipient: str = Field(description="masked address: never a full e-mail or phone")
     at: datetime

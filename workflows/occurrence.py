@@ -237,6 +237,10 @@ class OccurrenceWorkflow:
         recipients = self.recipients(step.role)
         if not recipients:
             return
+        working_days = None
+        if self.p.due is not None:
+            working_days = self.input.calendar.working_days_between(self.today(),
+                                                                    self.p.due.date())
         deliveries = await asyncio.gather(*(
             workflow.execute_activity(
                 SEND_NOTICE,
@@ -244,7 +248,8 @@ class OccurrenceWorkflow:
                     key=f"{self.occ.ref}/{step.name}@{_iso(self.p.due)}/{r.role}/{r.party.id}",
                     kind=step.kind, ref=self.occ.ref, plan=self.plan, occurrence=self.occ,
                     to=r, due=self.p.due, original_due=self.p.original_due, step=step.name,
-                    planned_at=step.at, catch_up=catch_up, escalation_level=step.level,
+                    planned_at=step.at, working_days=working_days, catch_up=catch_up,
+                    escalation_level=step.level,
                 ),
                 result_type=Delivery,
                 start_to_close_timeout=timedelta(minutes=2),

@@ -19,22 +19,22 @@ def test_migrations_match_the_models(database_url: str):
 
 def test_a_notice_is_claimed_once_and_its_attempts_are_kept(database_url: str):
     ledger = Ledger.connect(database_url)
-    claim = dict(notice_key="p/T1/reminder-7wd@x/lead/HL", channel="email", ref="p/T1",
-                 recipient="HL", address="v***@ttyt.example.invalid")
-    assert ledger.claim(**claim) == "new"
-    ledger.record(notice_key=claim["notice_key"], channel="email", outcome="retrying",
-                  provider_code="smtp", detail="connection refused")
-    assert ledger.claim(**claim) == "sending"  # a retry: not sent yet, may send again
-    ledger.record(notice_key=claim["notice_key"], channel="email", outcome="sent")
-    assert ledger.claim(**claim) == "sent"
+    route = dict(notice_key="p/T1/reminder-7wd@x/lead/HL", channel="email",
+                 address="vanthu@ttyt.example.invalid")
+    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "new"
+    ledger.record(**route, outcome="retrying", provider_code="smtp", detail="refused")
+    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "sending"  # may send again
+    ledger.record(**route, outcome="sent")
+    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "sent"
     (row,) = ledger.deliveries("p/T1")
     assert (row.status, [a.outcome for a in row.attempts]) == ("sent", ["retrying", "sent"])
+    assert row.address == "v***@ttyt.example.invalid"  # the ledger keeps no full address
 
 
 def test_concurrent_claims_have_one_winner(database_url: str):
     ledger = Ledger.connect(database_url)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: ledger.claim(
-            notice_key="k", channel="zalo", ref="p/T1", recipient="HL", address="84****78"),
+            notice_key="k", channel="zalo", address="84912345678", ref="p/T1", recipient="HL"),
             range(8)))
     assert results.count("new") == 1 and set(results) <= {"new", "sending"}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 17:47:27.450768
+Create Date: 2026-11-22 17:52:20.011569
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_key', sa.String(length=500), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('route', sa.String(length=32), nullable=False),
     sa.Column('ref', sa.String(length=300), nullable=False),
     sa.Column('recipient', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=200), nullable=False),
@@ -30,7 +31,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
-    sa.UniqueConstraint('notice_key', 'channel', name=op.f('uq_deliveries_notice_key'))
+    sa.UniqueConstraint('notice_key', 'route', name=op.f('uq_deliveries_notice_key'))
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deliveries_notice_key'), ['notice_key'], unique=False)

@@ -1,0 +1,173 @@
+"""The `send_notice` activity: a notice reaches its person once, on the channel they prefer.
+
+For each channel the recipient can be reached on (their preference first): the ledger says
+whether this notice already went out; if not, it is sent and the outcome recorded. A permanent
+failure (not a Zalo follower, no Zalo account, a refused token, an address that keeps bouncing)
+moves on to the next channel; a passing one (rate limit, SMTP refusal) fails the attempt so
+Temporal retries it with back-off. Someone reachable on no channel is reported to the plan's
+office instead. Without any channel configured, notices go to the local outbox (`dondoc dev`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels import Channel, Message, Sent
+from activities.files import write_once
+from activities.ledger import Ledger
+from activities.render import render
+from dondoc.logs import mask
+from plans.model import Contact, Contacts
+from plans.validation import check_contacts
+from workflows.messages import Delivery, Notice, Recipient
+
+log = structlog.get_logger("dondoc.notify")
+GIVE_UP_AFTER = 5  # attempts of a channel that keeps failing without saying why (SMTP)
+
+
+class ContactsBook:
+    """Contacts per plan, `<contacts_dir>/<plan id>.yaml`, reread when a file changes."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.cache: dict[str, tuple[float, Contacts | None]] = {}
+
+    def get(self, plan_id: str, party_id: str) -> Contact | None:
+        contacts = self.plan(plan_id)
+        return contacts.get(party_id) if contacts else None
+
+    def plan(self, plan_id: str) -> Contacts | None:
+        if self.folder is None:
+            return None
+        path = self.folder / f"{plan_id}.yaml"
+        if not path.exists():
+            return None
+        mtime = path.stat().st_mtime
+        cached = self.cache.get(plan_id)
+        if cached is None or cached[0] != mtime:
+            checked = check_contacts(path.read_text("utf-8"), str(path))
+            for problem in checked.problems:
+                log.warning("contacts.problem", problem=str(problem))
+            self.cache[plan_id] = (mtime, checked.value)
+        return self.cache[plan_id][1]
+
+
+@dataclass
+class Notifier:
+    ledger: Ledger
+    contacts: ContactsBook
+    channels: dict[str, Channel]  # "email", "zalo": the configured ones
+    outbox: Path
+
+    @activity.defn(name="send_notice")
+    def send_notice(self, notice: Notice) -> Delivery:
+        structlog.contextvars.bind_contextvars(
+            plan_id=notice.occurrence.plan_id, task_id=notice.occurrence.task_id,
+            unit=notice.occurrence.unit_id, ref=notice.ref)
+        try:
+            return self.deliver(notice, notice.to)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+    def deliver(self, notice: Notice, to: Recipient, *, on_behalf: Recipient | None = None
+                ) -> Delivery:
+        message = render(notice, on_behalf=on_behalf)
+        if not self.channels:
+            return self.to_outbox(notice, to, message)
+        contact = self.contacts.get(notice.occurrence.plan_id, to.party.id)
+        routes = self.routes(contact)
+        for channel, address in routes:
+            delivery = self.try_channel(notice, to, channel, address, message)
+            if delivery is not None:
+                return delivery
+        return self.unreachable(notice, to, tried=[c for c, _ in routes])
+
+    def routes(self, contact: Contact | None) -> list[tuple[str, str]]:
+        """(channel, address) in the person's order of preference, for configured channels."""
+        if contact is None:
+            return []
+        out = []
+        for channel in contact.prefer:
+            if channel not in self.channels:
+                continue
+            if channel == "email" and contact.email:
+                out.append(("email", contact.email))
+            if channel == "zalo" and contact.zalo_user_id:
+                out.append(("zalo", f"uid:{contact.zalo_user_id}"))
+            if channel == "zalo" and contact.zalo_phone:
+                out.append(("zalo", contact.zalo_phone))
+        return out
+
+    def try_channel(self, notice: Notice, to: Recipient, channel: str, address: str,
+                    message: Message) -> Delivery | None:
+        """The delivery, or None when this channel failed for good (try the next one)."""
+        masked = mask(address)
+        route = {"notice_key": notice.key, "channel": channel, "address": address}
+        status = self.ledger.claim(**route, ref=notice.ref, recipient=to.party.id)
+        if status == "sent":
+            log.info("notice.already_sent", channel=channel, to=to.party.id, address=masked)
+            return Delivery(key=notice.key, outcome="already_sent", channel=channel,
+                            recipient=masked, at=datetime.now(UTC))
+        if status == "failed":
+            return None
+        sent = self.channels[channel].send(address, message)
+        attempt = activity.info().attempt if activity.in_activity() else 1
+        if sent.ok:
+            self.ledger.record(**route, outcome="sent",
+                               provider_code=sent.code, message_id=sent.message_id)
+            log.info("notice.sent", channel=channel, kind=notice.kind, to=to.party.id,
+                     address=masked)
+            return Delivery(key=notice.key, outcome="sent", channel=channel, recipient=masked,
+                            at=datetime.now(UTC), provider_code=sent.code)
+        if sent.retryable and attempt < GIVE_UP_AFTER:
+            self.ledger.record(**route, outcome="retrying",
+                               provider_code=sent.code, detail=sent.detail)
+            log.warning("notice.retrying", channel=channel, to=to.party.id, address=masked,
+                        code=sent.code, attempt=attempt)
+            raise ApplicationError(
+                f"{channel} to {masked}: {sent.detail}", type="Retrying",
+                next_retry_delay=_delay(sent, attempt))
+        self.ledger.record(**route, outcome="failed",
+                           provider_code=sent.code, detail=sent.detail)
+        log.warning("notice.failed", channel=channel, to=to.party.id, address=masked,
+                    code=sent.code, detail=sent.detail)
+        return None
+
+    def unreachable(self, notice: Notice, to: Recipient, *, tried: list[str]) -> Delivery:
+        """Nobody could be reached: the plan's office is told, once, instead."""
+        office = notice.plan.office
+        if to.role == "office" or to.party.id == office:
+            log.error("notice.unreachable", to=to.party.id, tried=tried)
+            return self.to_outbox(notice, to, render(notice), outcome="failed")
+        log.warning("notice.unreachable", to=to.party.id, tried=tried, fallback=office)
+        office_party = notice.plan.parties[office]
+        rerouted = notice.model_copy(update={"key": f"{notice.key}/unreachable/{office}"})
+        delivery = self.deliver(rerouted, Recipient(role="office", party=office_party),
+                                on_behalf=to)
+        return delivery.model_copy(update={"outcome": "failed" if delivery.outcome == "failed"
+                                           else "rerouted", "channel": delivery.channel})
+
+    def to_outbox(self, notice: Notice, to: Recipient, message: Message,
+                  outcome: str = "sent") -> Delivery:
+        now = datetime.now(UTC)
+        written = write_once(self.outbox, notice.key, {
+            "key": notice.key, "at": now.isoformat(), "kind": notice.kind, "ref": notice.ref,
+            "to": {"role": to.role, "id": to.party.id, "name": to.party.name},
+            "subject": message.subject, "text": message.text, "catch_up": notice.catch_up,
+        })
+        log.info("notice.outbox", written=written, kind=notice.kind, to=to.party.id,
+                 subject=message.subject)
+        return Delivery(key=notice.key, outcome=outcome if written else "already_sent",  # type: ignore[arg-type]
+                        channel="outbox", recipient=to.party.id, at=now)
+
+
+def _delay(sent: Sent, attempt: int) -> timedelta:
+    if sent.retry_after_seconds is not None:
+        return timedelta(seconds=sent.retry_after_seconds)
+    return timedelta(seconds=min(30 * 2 ** (attempt - 1), 1800))
