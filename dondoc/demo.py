@@ -38,6 +38,7 @@ people:
   - {{id: bcd, title: Ban Chỉ đạo Chuyển đổi số ngành Y tế, kind: committee}}
 roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
 policy:
+  quiet_hours: null   # a demo at night still shows its reminders
   reminders: [{{before: PT3M}}, {{before: PT1M}}]
   escalation:
     - {{after: PT30S, to: leader}}

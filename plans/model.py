@@ -130,6 +130,18 @@ class Repeat(Model):
 CheckinEvery = Literal["week", "month", "quarter", "half_year", "year"]
 
 
+class QuietHours(Model):
+    """No e-mail or Zalo between `start` and `end` (local time); notices wait for `end`."""
+
+    start: time = time(21, 0)
+    end: time = time(7, 0)
+
+    def covers(self, at: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end
+
+
 class Policy(Model):
     """How dondoc chases a task. The defaults are the department's usual practice."""
 
@@ -156,6 +168,9 @@ class Policy(Model):
     trigger_within: timedelta = Field(
         timedelta(days=30), description="thời hạn sau sự kiện khi câu chữ không nêu"
     )
+    quiet_hours: QuietHours | None = Field(
+        default_factory=QuietHours, description="giờ không gửi tin (ban đêm); null: gửi mọi lúc"
+    )
 
     @model_validator(mode="after")
     def _ladder_climbs(self) -> Policy:
@@ -178,6 +193,7 @@ class PolicyOverride(Model):
     catch_up: Literal["one_notice", "none"] | None = None
     checkin_every: CheckinEvery | None = None
     trigger_within: timedelta | None = None
+    quiet_hours: QuietHours | None = None
 
     def apply(self, policy: Policy) -> Policy:
         return policy.model_copy(update={name: getattr(self, name) for name in self.model_fields_set})

@@ -64,6 +64,15 @@ class Occurrence(BaseModel):
     years: list[int]  # the years it runs: an ongoing task checks in through the plan's last year
 
 
+def next_allowed(at: datetime, policy: Policy) -> datetime:
+    """`at`, or the end of the quiet hours it falls in (the same tzinfo as `at`)."""
+    quiet = policy.quiet_hours
+    if quiet is None or not quiet.covers(at.timetz().replace(tzinfo=None)):
+        return at
+    end = datetime.combine(at.date(), quiet.end, at.tzinfo)
+    return end if end > at else end + timedelta(days=1)
+
+
 def due_instant(day: date, tz: ZoneInfo, at: time | None = None) -> datetime:
     return datetime.combine(day, at or END_OF_DAY, tz)
 

@@ -61,6 +61,7 @@ people:
   - {{id: bcd, title: Ban Chỉ đạo, kind: committee}}
 roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
 policy:
+  quiet_hours: null
   reminders: [{{before: PT40S}}, {{before: PT20S}}]
   escalation: [{{after: PT10S, to: leader}}]
   escalation_repeat: null

@@ -103,6 +103,19 @@ class Completion(Message):
     on_time_extended: bool
 
 
+class Planned(BaseModel):
+    """A step of the loop: a notice to some role, or a state change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    at: datetime
+    action: Literal["notify", "mark_overdue", "checkin_due"]
+    kind: NoticeKind | None = None
+    role: Role | None = None
+    level: int = 0
+
+
 class Progress(BaseModel):
     """Everything an occurrence workflow has learned; carried over continue-as-new."""
 
@@ -121,6 +134,7 @@ class Progress(BaseModel):
     missed_checkins: list[str] = []
     review_until: datetime | None = None
     started_at: datetime | None = None
+    outgoing: list[Planned] = Field([], description="notices from operations, sent by the loop")
 
 
 class OccurrenceInput(Message):

@@ -25,8 +25,6 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePa
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ConfigDict
-
     from plans import schedule
     from plans.schedule import END_OF_DAY, Occurrence
     from workflows.messages import (
@@ -45,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         OccurrenceEvent,
         OccurrenceInput,
         PlanContext,
+        Planned,
         Progress,
         Recipient,
         Role,
@@ -52,6 +51,10 @@ with workflow.unsafe.imports_passed_through():
         Status,
         Trigger,
     )
+
+# Patches (workflow.patched): histories written before them replay the old way.
+NOTICES_IN_LOOP = "notices-in-loop"  # operations queue their notices for the loop
+QUIET_HOURS = "quiet-hours"  # no notice inside the policy's quiet hours
 
 RECORD_EVENT = "record_event"
 SEND_NOTICE = "send_notice"
@@ -80,19 +83,6 @@ class Rejected(ApplicationError):
         super().__init__(message, type=kind, non_retryable=True)
 
 
-class Planned(BaseModel):
-    """A step of the loop: a notice to some role, or a state change."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    at: datetime
-    action: str  # notify | mark_overdue | checkin_due
-    kind: NoticeKind | None = None
-    role: Role | None = None
-    level: int = 0
-
-
 @workflow.defn(name="OccurrenceWorkflow")
 class OccurrenceWorkflow:
     @workflow.init
@@ -113,7 +103,7 @@ class OccurrenceWorkflow:
             await self.record("started", details={
                 "due": _iso(self.p.due), "plan_version": input.plan_version,
                 "lead": self.occ.lead, "leader": self.occ.leader})
-        while not self.finished():
+        while not self.finished() or self.p.outgoing:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self.input.model_copy(update={"resume": self.p}))
@@ -134,6 +124,9 @@ class OccurrenceWorkflow:
 
     async def step(self) -> None:
         self.changed = False
+        if self.p.outgoing:
+            await self.flush()
+            return
         if self.p.state == "waiting_trigger" or self.p.state == "paused":
             await workflow.wait_condition(lambda: self.changed)
             return
@@ -213,10 +206,19 @@ class OccurrenceWorkflow:
         notices = [s for s in missed if s.action == "notify"]
         if not notices:
             return
+        if workflow.patched(QUIET_HOURS):
+            allowed = schedule.next_allowed(now.astimezone(self.tz), self.occ.policy)
+            if allowed > now:
+                # Night: the notices wait for the morning (their steps stay due until then).
+                for step in notices:
+                    self.p.done_steps.remove(self.step_key(step))
+                await self.wait_until(allowed, "quiet-hours-end")
+                return
         latest = notices[-1].at
         current = [s for s in notices if s.at == latest]  # due together: the overdue notice
         earlier = [s for s in notices if s.at != latest]  # and escalation-1 go out together
-        catch_up = bool(earlier) or now - latest > LATE
+        late = now - schedule.next_allowed(latest.astimezone(self.tz), self.occ.policy)
+        catch_up = bool(earlier) or late > LATE
         for skipped in earlier:
             await self.record("reminder.skipped", details={
                 "step": skipped.name, "at": _iso(skipped.at), "reason": "catch-up"})
@@ -271,6 +273,24 @@ class OccurrenceWorkflow:
             ],
         })
 
+    async def announce(self, step: Planned) -> None:
+        """A notice an operation causes: queued for the loop, so the Update returns at once and
+        the notice waits for the morning when the operation happens at night."""
+        if workflow.patched(NOTICES_IN_LOOP):
+            self.p.outgoing.append(step)
+            self.changed = True
+        else:
+            await self.notify(step)
+
+    async def flush(self) -> None:
+        now = workflow.now()
+        allowed = schedule.next_allowed(now.astimezone(self.tz), self.occ.policy)
+        if allowed > now:
+            await self.wait_until(allowed, "quiet-hours-end")
+            return
+        while self.p.outgoing:
+            await self.notify(self.p.outgoing.pop(0))
+
     def recipients(self, role: Role) -> list[Recipient]:
         occ, plan = self.occ, self.plan
         ids = {
@@ -301,7 +321,7 @@ class OccurrenceWorkflow:
                 "on_time_original": on_time_orig, "on_time_extended": on_time_ext,
                 "due": _iso(due), "original_due": _iso(original)})
             for role in ("office", "coordinating"):
-                await self.notify(Planned(name=f"completion-{self.p.seq}", at=workflow.now(),
+                await self.announce(Planned(name=f"completion-{self.p.seq}", at=workflow.now(),
                                           action="notify", kind="completion", role=role))
             self.changed = True
             return self.status()
@@ -329,7 +349,7 @@ class OccurrenceWorkflow:
             await self.record("reopened", actor=request.by, details={
                 "reason": request.reason,
                 "evidence": previous.evidence.model_dump(mode="json") if previous else None})
-            await self.notify(Planned(name=f"reopened-{self.p.seq}", at=workflow.now(),
+            await self.announce(Planned(name=f"reopened-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="reopened", role="lead"))
             self.changed = True
             return self.status()
@@ -350,7 +370,7 @@ class OccurrenceWorkflow:
             await self.record("extension.requested", actor=request.by, details={
                 "until": request.until.isoformat(), "reason": request.reason,
                 "due": _iso(self.p.due)})
-            await self.notify(Planned(name=f"extension-{self.p.seq}", at=workflow.now(),
+            await self.announce(Planned(name=f"extension-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="extension", role="leader"))
             return self.status()
 
@@ -402,7 +422,7 @@ class OccurrenceWorkflow:
                                   "until": pending.until.isoformat(), "reason": request.reason,
                                   "original_due": _iso(self.p.original_due),
                                   "due": _iso(self.p.due)})
-            await self.notify(Planned(name=f"extension-decision-{self.p.seq}", at=workflow.now(),
+            await self.announce(Planned(name=f"extension-decision-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="extension", role="lead"))
             self.changed = True
             return self.status()
@@ -461,7 +481,7 @@ class OccurrenceWorkflow:
         async with self.lock:
             await self.set_state("cancelled")
             await self.record("cancelled", actor=request.by, details={"reason": request.reason})
-            await self.notify(Planned(name=f"cancelled-{self.p.seq}", at=workflow.now(),
+            await self.announce(Planned(name=f"cancelled-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="cancelled", role="lead"))
             self.changed = True
             return self.status()

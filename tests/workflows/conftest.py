@@ -92,12 +92,14 @@ class Harness:
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def save_histories(harness: Harness, test_name: str) -> None:
-    """Keep the histories this test produced, for the replay test (DONDOC_SAVE_HISTORIES=1)."""
-    HISTORIES.mkdir(exist_ok=True)
+async def save_histories(harness: Harness, test_name: str, label: str) -> None:
+    """Keep the histories this test produced, for the replay test: DONDOC_SAVE_HISTORIES=<label>
+    writes `<label>/<test>-<n>.json`; keep the sets of earlier versions, they guard old paths."""
+    folder = HISTORIES / label
+    folder.mkdir(parents=True, exist_ok=True)
     for i, handle in enumerate(harness.started):
         history = await handle.fetch_history()
-        (HISTORIES / f"{test_name}-{i}.json").write_text(history.to_json(), "utf-8")
+        (folder / f"{test_name}-{i}.json").write_text(history.to_json(), "utf-8")
 
 
 @pytest_asyncio.fixture
@@ -110,7 +112,7 @@ async def harness(env: WorkflowEnvironment, request: pytest.FixtureRequest) -> A
         harness = Harness(env, recorder, task_queue)
         yield harness
         if os.environ.get("DONDOC_SAVE_HISTORIES"):
-            await save_histories(harness, request.node.name)
+            await save_histories(harness, request.node.name, os.environ["DONDOC_SAVE_HISTORIES"])
 
 
 def occurrences(text: str) -> list[OccurrenceInput]:

@@ -17,6 +17,7 @@ from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import plan_workflow_id
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+ANY_HOUR = "policy: {quiet_hours: null}"
 
 
 def loaded(text: str) -> Loaded:
@@ -52,7 +53,8 @@ async def status(h: Harness, ref: str) -> Status:
 async def test_reloading_starts_nothing_and_a_new_version_applies_the_difference(harness: Harness):
     today = (await harness.env.get_current_time()).astimezone(HCM).date()
     year = today.year + 1
-    first = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", tasks=tasks(
+    first = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", policy=ANY_HOUR,
+                      tasks=tasks(
         ("T1", f"Quý I/{year}"), ("T2", f"Quý II/{year}"), ("T3", f"Quý III/{year}")))
     summary = await load(harness, first)
     assert summary.outcomes == {"nap/T1": "started", "nap/T2": "started", "nap/T3": "started"}
@@ -60,7 +62,8 @@ async def test_reloading_starts_nothing_and_a_new_version_applies_the_difference
     again = await load(harness, first)
     assert again.outcomes == {"nap/T1": "unchanged", "nap/T2": "unchanged", "nap/T3": "unchanged"}
 
-    second = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", tasks=tasks(
+    second = plan_text(plan_id="nap", year=year, issued=f"{today:%d/%m/%Y}", policy=ANY_HOUR,
+                       tasks=tasks(
         ("T1", f"Quý II/{year}"), ("T2", f"Quý II/{year}"), ("T4", f"Năm {year}")))
     changed = await load(harness, second)
     assert changed.outcomes == {"nap/T1": "amended", "nap/T2": "unchanged",
@@ -78,7 +81,8 @@ async def test_reloading_starts_nothing_and_a_new_version_applies_the_difference
 async def test_a_year_of_quarterly_reports(harness: Harness):
     today = (await harness.env.get_current_time()).astimezone(HCM).date()
     year = today.year + 1
-    text = plan_text(plan_id="quy", year=year, issued=f"{today:%d/%m/%Y}", tasks="""
+    text = plan_text(plan_id="quy", year=year, issued=f"{today:%d/%m/%Y}", policy=ANY_HOUR,
+                     tasks="""
   - id: BC-QUY
     title: Báo cáo quý
     source: Mục IV.8

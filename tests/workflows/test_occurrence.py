@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,7 +51,11 @@ def task(deadline: str, extra: str = "") -> str:
 {extra}"""
 
 
-async def one(h: Harness, deadline: str, extra: str = "", policy: str = ""):
+# These tests run at whatever time of day it is: no quiet hours unless a test sets them.
+ANY_HOUR = "policy: {quiet_hours: null}"
+
+
+async def one(h: Harness, deadline: str, extra: str = "", policy: str = ANY_HOUR):
     start = await today(h)
     (item,) = occurrences(plan_text(tasks=task(deadline, extra), year=start.year,
                                     issued=f"{start:%d/%m/%Y}", policy=policy))
@@ -108,6 +112,7 @@ async def test_completion_on_time_notifies_the_office_and_coordinating_units(har
                                          Complete(by="HL", evidence=evidence))
     assert status.state == "done_on_time"
     assert status.completion.on_time_original and status.completion.on_time_extended
+    await harness.env.sleep(timedelta(seconds=1))  # the loop sends what the operation queued
     completions = [(n.to.role, n.to.party.id) for _, n in harness.recorder.notices
                    if n.kind == "completion"]
     assert completions == [("office", "VP"), ("coordinating", "CP")]
@@ -276,3 +281,40 @@ async def test_ongoing_tasks_ask_for_check_ins_and_flag_missed_ones(harness: Har
         status = await handle.query(OccurrenceWorkflow.status)
         assert status.missed_checkins == [upcoming[1].name.removeprefix("checkin-")]
         assert status.state == "ongoing"  # never "overdue"
+
+
+async def test_at_night_an_operations_notice_waits_for_the_end_of_quiet_hours(harness: Harness):
+    now = (await harness.env.get_current_time()).astimezone(HCM)
+    night = datetime.combine(now.date() + timedelta(days=1), time(22, 30), HCM)
+    await sleep_until(harness, night)
+    due = CAL.add_working_days(night.date(), 10)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}", policy="")  # default policy
+    status = await handle.execute_update(OccurrenceWorkflow.complete, Complete(
+        by="HL", evidence=Evidence(number="7/BC", date=night.date())))
+    assert status.state == "done_on_time"  # the Update does not wait for the morning
+    await harness.env.sleep(timedelta(hours=2))
+    assert not [n for _, n in harness.recorder.notices if n.kind == "completion"]
+    await sleep_until(harness, datetime.combine(night.date() + timedelta(days=1), time(7, 1), HCM))
+    sent = [at.astimezone(HCM) for at, n in harness.recorder.notices if n.kind == "completion"]
+    assert len(sent) == 2 and all(at.time() >= time(7, 0) for at in sent)
+
+
+async def test_a_step_due_at_night_goes_out_when_quiet_hours_end(harness: Harness):
+    now = (await harness.env.get_current_time()).astimezone(HCM)
+    night = datetime.combine(now.date() + timedelta(days=1), time(20, 0), HCM)
+    await sleep_until(harness, night)
+    due = night + timedelta(hours=3)  # 23:00: the exact reminders fall in the night
+    policy = "policy:\n  reminders: [{before: PT1H}]\n  escalation: [{after: PT1H, to: leader}]"
+    _, handle = await one(
+        harness, f"trước {due:%H}h00 ngày {due:%d/%m/%Y}", policy=policy)
+    await sleep_until(harness, datetime.combine(due.date() + timedelta(days=1), time(6, 59), HCM))
+    assert harness.recorder.notices == []
+    await sleep_until(harness, datetime.combine(due.date() + timedelta(days=1), time(7, 1), HCM))
+    sent = [(n.step, n.catch_up, at.astimezone(HCM).time() >= time(7, 0))
+            for at, n in harness.recorder.notices]
+    # The 22:00 reminder is skipped; the morning brings the overdue notice and the escalation
+    # once each, marked as catch-up notices since they stand in for what was skipped.
+    assert sent == [("overdue-notice", True, True), ("escalation-1", True, True)]
+    skipped = [e.details["step"] for e in harness.recorder.events if e.type == "reminder.skipped"]
+    assert skipped == ["reminder-PT1H"]
+    assert (await handle.query(OccurrenceWorkflow.status)).state == "overdue"

@@ -1,6 +1,7 @@
 """Saved histories replay against the current workflow code, so a change that would break the
-workflows already running fails here, not in production. Regenerate after a deliberate,
-patched change with `DONDOC_SAVE_HISTORIES=1 pytest tests/workflows`."""
+workflows already running fails here, not in production. After a deliberate, patched change,
+add a set with `DONDOC_SAVE_HISTORIES=<label> pytest tests/workflows` and keep the older sets:
+they are the histories of workflows that run the old paths."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from temporalio.worker import Replayer
 from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import PlanWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 
 def test_histories_were_saved():
-    assert len(HISTORIES) >= 10, "run DONDOC_SAVE_HISTORIES=1 pytest tests/workflows"
+    assert len(HISTORIES) >= 10, "run DONDOC_SAVE_HISTORIES=<label> pytest tests/workflows"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}/{p.stem}" for p in HISTORIES])
 async def test_saved_history_replays(path: Path):
     replayer = Replayer(workflows=[OccurrenceWorkflow, PlanWorkflow],
                         data_converter=pydantic_data_converter)
