@@ -28,8 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from dondoc.logs import mask
 
-Status = Literal["sending", "sent", "failed"]
-Outcome = Literal["sent", "retrying", "failed", "deferred"]
+Status = Literal["sending", "sent", "failed", "uncertain"]
+Outcome = Literal["sent", "retrying", "failed", "uncertain"]
+Claim = Literal["new", "retry", "interrupted", "sent", "failed", "uncertain"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -109,22 +110,26 @@ class Ledger:
         return cls(create_engine(url, future=True))
 
     def claim(self, *, notice_key: str, channel: str, address: str, ref: str,
-              recipient: str) -> str:
-        """Claim the delivery of a notice to an address; returns 'new', or the status it
-        already has ('sent': do not send again; 'failed': this route is given up)."""
+              recipient: str) -> Claim:
+        """Claim the delivery of a notice to an address. 'new': send it; 'retry': the last
+        attempt failed in a way that allows another; 'interrupted': an attempt claimed it and
+        recorded nothing (it died while sending: the message may have left); otherwise the
+        settled status ('sent', 'failed', 'uncertain')."""
         route = route_of(channel, address)
         with Session(self.engine) as session:
             existing = session.scalar(select(Delivery).where(
                 Delivery.notice_key == notice_key, Delivery.route == route))
             if existing is not None:
-                return existing.status
+                if existing.status != "sending":
+                    return existing.status  # type: ignore[return-value]
+                return "retry" if existing.attempts else "interrupted"
             session.add(Delivery(notice_key=notice_key, channel=channel, route=route, ref=ref,
                                  recipient=recipient, address=mask(address), status="sending"))
             try:
                 session.commit()
-            except IntegrityError:  # claimed by a concurrent attempt
+            except IntegrityError:  # claimed by a concurrent attempt: it sends, not this one
                 session.rollback()
-                return self.status(notice_key, channel, address) or "sending"
+                return "interrupted"
             return "new"
 
     def status(self, notice_key: str, channel: str, address: str) -> str | None:
@@ -143,7 +148,7 @@ class Ledger:
             assert delivery is not None, "claim before recording"
             session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
                                 detail=detail))
-            if outcome in ("sent", "failed"):
+            if outcome in ("sent", "failed", "uncertain"):
                 delivery.status = outcome
             delivery.provider_code = provider_code or delivery.provider_code
             delivery.provider_message_id = message_id or delivery.provider_message_id

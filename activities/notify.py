@@ -116,6 +116,15 @@ class Notifier:
                             recipient=masked, at=datetime.now(UTC))
         if status == "failed":
             return None
+        if status in ("interrupted", "uncertain"):
+            # An earlier attempt died between claiming and recording: the message may have
+            # left. Sending again could deliver it twice, so it is not, and that is recorded.
+            if status == "interrupted":
+                self.ledger.record(**route, outcome="uncertain",
+                                   detail="an earlier attempt stopped while sending")
+            log.warning("notice.uncertain", channel=channel, to=to.party.id, address=masked)
+            return Delivery(key=notice.key, outcome="uncertain", channel=channel,
+                            recipient=masked, at=datetime.now(UTC))
         sent = self.channels[channel].send(address, message)
         attempt = activity.info().attempt if activity.in_activity() else 1
         if sent.ok:

@@ -229,7 +229,7 @@ class Notice(Message):
 
 class Delivery(Message):
     key: str
-    outcome: Literal["sent", "already_sent", "failed", "rerouted"]
+    outcome: Literal["sent", "already_sent", "failed", "rerouted", "uncertain"]
     channel: str
     recipient: str = Field(description="masked address: never a full e-mail or phone")
     at: datetime

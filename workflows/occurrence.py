@@ -254,7 +254,9 @@ class OccurrenceWorkflow:
                     escalation_level=step.level,
                 ),
                 result_type=Delivery,
-                start_to_close_timeout=timedelta(minutes=2),
+                # Short, so a worker that died mid-send is noticed soon and the retry finds the
+                # ledger's answer; SMTP and Zalo answer in seconds.
+                start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=ACTIVITY_RETRY,
                 summary=f"{step.name} -> {r.role} {r.party.id}",
             )

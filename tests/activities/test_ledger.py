@@ -22,8 +22,10 @@ def test_a_notice_is_claimed_once_and_its_attempts_are_kept(database_url: str):
     route = dict(notice_key="p/T1/reminder-7wd@x/lead/HL", channel="email",
                  address="vanthu@ttyt.example.invalid")
     assert ledger.claim(**route, ref="p/T1", recipient="HL") == "new"
+    # Claimed and nothing recorded: the attempt died while sending.
+    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "interrupted"
     ledger.record(**route, outcome="retrying", provider_code="smtp", detail="refused")
-    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "sending"  # may send again
+    assert ledger.claim(**route, ref="p/T1", recipient="HL") == "retry"  # may send again
     ledger.record(**route, outcome="sent")
     assert ledger.claim(**route, ref="p/T1", recipient="HL") == "sent"
     (row,) = ledger.deliveries("p/T1")
@@ -37,4 +39,4 @@ def test_concurrent_claims_have_one_winner(database_url: str):
         results = list(pool.map(lambda _: ledger.claim(
             notice_key="k", channel="zalo", address="84912345678", ref="p/T1", recipient="HL"),
             range(8)))
-    assert results.count("new") == 1 and set(results) <= {"new", "sending"}
+    assert results.count("new") == 1 and set(results) <= {"new", "interrupted"}

@@ -239,3 +239,19 @@ def test_without_channels_notices_go_to_the_outbox_once(tmp_path, database_url):
     assert sender.send_notice(notice("HL")).outcome == "sent"
     assert sender.send_notice(notice("HL")).outcome == "already_sent"
     assert len(list((tmp_path / "outbox").glob("*.json"))) == 1
+
+
+def test_an_attempt_that_died_while_sending_is_not_sent_again(tmp_path, database_url, smtp):
+    mailbox, url = smtp
+    sender = notifier(tmp_path, database_url, {"email": EmailChannel(url)})
+    # The attempt claimed the delivery, handed the message to the server and died before it
+    # could record the outcome.
+    sender.ledger.claim(notice_key=notice("HL").key, channel="email",
+                        address="giamdoc@ttyt-halong.example.invalid", ref="thu/T1",
+                        recipient="HL")
+    retried = sender.send_notice(notice("HL"))
+    assert (retried.outcome, mailbox.messages) == ("uncertain", [])
+    (row,) = sender.ledger.deliveries("thu/T1")
+    assert (row.status, row.attempts[-1].detail) == (
+        "uncertain", "an earlier attempt stopped while sending")
+    assert sender.send_notice(notice("HL")).outcome == "uncertain"  # and stays so
