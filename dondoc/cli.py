@@ -319,6 +319,8 @@ def load(
 
     loaded = load_or_exit(file, contacts)
     config = settings(state_dir)
+    if contacts is not None and not dry_run:
+        install_contacts(contacts, loaded.plan.plan.id, config)
 
     async def work() -> engine.LoadSummary:
         client = await client_for(config)
@@ -380,6 +382,16 @@ def status(
                       str(row.escalation_level or ""))
     out.print(table)
     out.print(f"{len(rows)} occurrences", markup=False)
+
+
+def install_contacts(source: Path, plan_id: str, config: Settings) -> None:
+    """Put a validated contacts file where workers read it: <contacts dir>/<plan id>.yaml."""
+    folder = config.contacts_dir or config.state_dir / "contacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{plan_id}.yaml.tmp"
+    temporary.write_text(source.read_text("utf-8"), "utf-8")
+    temporary.replace(folder / f"{plan_id}.yaml")  # atomic: a worker never reads half a file
+    out.print(f"contacts of {plan_id} installed in {folder}", markup=False)
 
 
 STATE_VI = {
@@ -534,8 +546,10 @@ def history(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False,
     """The occurrence's timeline: reminders, escalations, completion, extensions, by whom."""
     from dondoc import engine
 
+    config = settings(state_dir)
+
     async def work() -> list[dict[str, Any]]:
-        return await engine.history(await client_for(settings(state_dir)), ref)
+        return await engine.history(await client_for(config), ref, ledger_of(config))
 
     rows = run(work())
     if as_json:
@@ -581,6 +595,16 @@ def dev(
         asyncio.run(run_dev(config, port=port, ui_port=ui_port, demo=demo, console=out))
     except (OSError, RuntimeError, TimeoutError) as error:
         raise fail(f"dondoc dev: {error}") from None
+
+
+def ledger_of(config: Settings) -> Any:
+    """The delivery ledger when this machine has one (the state folder's or the database's)."""
+    from activities.ledger import Ledger
+    from dondoc.db import database_url
+
+    if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
+        return None
+    return Ledger.connect(database_url(config))
 
 
 def print_json(data: Any) -> None:

@@ -28,6 +28,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.ledger import Ledger
 from dondoc.files import Loaded
 from dondoc.temporal import register_search_attributes
 from plans.model import Plan
@@ -344,8 +345,10 @@ async def loaded_plans(client: Client) -> list[str]:
     return sorted({e.id.removeprefix("plan:") async for e in client.list_workflows(query)})
 
 
-async def history(client: Client, ref: str) -> list[dict[str, Any]]:
-    """The occurrence's timeline: every recorded event of every run, oldest first."""
+async def history(client: Client, ref: str, ledger: Ledger | None = None
+                  ) -> list[dict[str, Any]]:
+    """The occurrence's timeline: every recorded event of every run, oldest first; with the
+    delivery ledger, each notice row lists its attempts (outcome, provider code, when)."""
     await handle_for(client, ref)
     runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
     events: list[OccurrenceEvent] = []
@@ -361,8 +364,23 @@ async def history(client: Client, ref: str) -> list[dict[str, Any]]:
                 attributes.input.payloads, [OccurrenceEvent])
             events.append(decoded)
     unique = {e.key: e for e in events}
-    return [row for e in sorted(unique.values(), key=lambda e: (e.at, e.key))
+    rows = [row for e in sorted(unique.values(), key=lambda e: (e.at, e.key))
             for row in timeline_rows(e)]
+    if ledger is not None:
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for delivery in ledger.deliveries(ref):
+            by_key.setdefault(delivery.notice_key, []).extend(
+                {"at": a.at.isoformat(), "channel": delivery.channel, "outcome": a.outcome,
+                 "provider_code": a.provider_code, "detail": a.detail}
+                for a in delivery.attempts)
+        for row in rows:
+            found = by_key.get(row.pop("key", None) or "")
+            if found:
+                row["attempts"] = sorted(found, key=lambda a: a["at"])
+    else:
+        for row in rows:
+            row.pop("key", None)
+    return rows
 
 
 def timeline_rows(event: OccurrenceEvent) -> Iterable[dict[str, Any]]:
@@ -376,4 +394,5 @@ def timeline_rows(event: OccurrenceEvent) -> Iterable[dict[str, Any]]:
     for recipient in recipients:
         yield base | details | {
             "recipient_role": recipient["role"], "recipient": recipient["id"],
-            "channel": recipient["channel"], "outcome": recipient["outcome"]}
+            "channel": recipient["channel"], "outcome": recipient["outcome"],
+            "key": recipient.get("key")}

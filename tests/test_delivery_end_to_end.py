@@ -80,8 +80,7 @@ contacts:
 
 def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
     state = tmp_path / "state"
-    (state / "contacts").mkdir(parents=True)
-    (state / "contacts" / "giao.yaml").write_text(CONTACTS, "utf-8")
+    (tmp_path / "lien-he.yaml").write_text(CONTACTS, "utf-8")
     mailbox, smtp_port = KillingMailbox(), free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -109,7 +108,9 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
         due = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=55)
         (tmp_path / "giao.yaml").write_text(plan(due), "utf-8")
         start_worker()
-        dondoc("load", str(tmp_path / "giao.yaml"))
+        loaded = dondoc("load", str(tmp_path / "giao.yaml"), "--contacts",
+                        str(tmp_path / "lien-he.yaml"))
+        assert f"contacts of giao installed in {state / 'contacts'}" in loaded
         deadline = time.monotonic() + 60
         while workers[-1].poll() is None:  # the SMTP server kills it when the reminder arrives
             assert time.monotonic() < deadline, "the reminder never reached the SMTP server"
@@ -133,6 +134,9 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
                 if r["type"] in ("reminder.sent", "escalated")]
         assert sent == [("reminder-PT40S", "HL", "uncertain"), ("overdue-notice", "HL", "sent"),
                         ("escalation-1", "pgd", "sent")]
+        attempts = [[(a["channel"], a["outcome"]) for a in r["attempts"]] for r in history
+                    if r["type"] in ("reminder.sent", "escalated")]
+        assert attempts == [[("email", "uncertain")], [("email", "sent")], [("email", "sent")]]
     finally:
         for worker in workers:
             if worker.poll() is None:

@@ -255,3 +255,15 @@ def test_an_attempt_that_died_while_sending_is_not_sent_again(tmp_path, database
     assert (row.status, row.attempts[-1].detail) == (
         "uncertain", "an earlier attempt stopped while sending")
     assert sender.send_notice(notice("HL")).outcome == "uncertain"  # and stays so
+
+
+def test_logs_never_hold_a_full_address(tmp_path, database_url, smtp, capsys):
+    from dondoc import logs
+
+    mailbox, url = smtp
+    logs.configure("INFO", json=True)
+    notifier(tmp_path, database_url, {"email": EmailChannel(url)}).send_notice(notice("HL"))
+    logged = capsys.readouterr().err
+    assert len(mailbox.messages) == 1
+    assert '"event": "notice.sent"' in logged and "g***@ttyt-halong.example.invalid" in logged
+    assert "giamdoc@" not in logged
