@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.channels import Channel, EmailChannel
+from activities.digest import DigestActivities
 from activities.events import EventLog
 from activities.ledger import Ledger
 from activities.notify import ContactsBook, Notifier
@@ -23,6 +24,7 @@ from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
+from workflows.digest import DigestWorkflow
 from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import PlanWorkflow
 
@@ -56,11 +58,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         outbox=settings.state_dir / "outbox",
     )
     events = EventLog(settings.state_dir / "events")
+    digest = DigestActivities(client, notifier)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OccurrenceWorkflow, PlanWorkflow],
-        activities=[notifier.send_notice, events.record_event],
+        workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow],
+        activities=[notifier.send_notice, events.record_event, digest.build_digests,
+                    digest.send_digest],
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

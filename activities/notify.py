@@ -10,7 +10,8 @@ office instead. Without any channel configured, notices go to the local outbox (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from activities.render import render
 from dondoc.logs import mask
 from plans.model import Contact, Contacts
 from plans.validation import check_contacts
-from workflows.messages import Delivery, Notice, Recipient
+from workflows.messages import Delivery, Notice, PlanContext, Recipient
 
 log = structlog.get_logger("dondoc.notify")
 GIVE_UP_AFTER = 5  # attempts of a channel that keeps failing without saying why (SMTP)
@@ -58,6 +59,26 @@ class ContactsBook:
         return self.cache[plan_id][1]
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What the notifier delivers: a keyed message for one recipient, rendered for whoever
+    finally receives it (the office, when the recipient cannot be reached)."""
+
+    key: str
+    ref: str
+    plan: PlanContext
+    kind: str
+    to: Recipient
+    render: Callable[[Recipient, Recipient | None], Message]
+
+
+def for_notice(notice: Notice) -> Outgoing:
+    return Outgoing(
+        key=notice.key, ref=notice.ref, plan=notice.plan, kind=notice.kind, to=notice.to,
+        render=lambda to, on_behalf: render(notice.model_copy(update={"to": to}),
+                                            on_behalf=on_behalf))
+
+
 @dataclass
 class Notifier:
     ledger: Ledger
@@ -71,22 +92,21 @@ class Notifier:
             plan_id=notice.occurrence.plan_id, task_id=notice.occurrence.task_id,
             unit=notice.occurrence.unit_id, ref=notice.ref)
         try:
-            return self.deliver(notice, notice.to)
+            return self.deliver(for_notice(notice))
         finally:
             structlog.contextvars.clear_contextvars()
 
-    def deliver(self, notice: Notice, to: Recipient, *, on_behalf: Recipient | None = None
-                ) -> Delivery:
-        message = render(notice, on_behalf=on_behalf)
+    def deliver(self, item: Outgoing, *, on_behalf: Recipient | None = None) -> Delivery:
+        message = item.render(item.to, on_behalf)
         if not self.channels:
-            return self.to_outbox(notice, to, message)
-        contact = self.contacts.get(notice.occurrence.plan_id, to.party.id)
+            return self.to_outbox(item, message)
+        contact = self.contacts.get(item.plan.plan_id, item.to.party.id)
         routes = self.routes(contact)
         for channel, address in routes:
-            delivery = self.try_channel(notice, to, channel, address, message)
+            delivery = self.try_channel(item, channel, address, message)
             if delivery is not None:
                 return delivery
-        return self.unreachable(notice, to, tried=[c for c, _ in routes])
+        return self.unreachable(item, tried=[c for c, _ in routes])
 
     def routes(self, contact: Contact | None) -> list[tuple[str, str]]:
         """(channel, address) in the person's order of preference, for configured channels."""
@@ -104,15 +124,16 @@ class Notifier:
                 out.append(("zalo", contact.zalo_phone))
         return out
 
-    def try_channel(self, notice: Notice, to: Recipient, channel: str, address: str,
+    def try_channel(self, item: Outgoing, channel: str, address: str,
                     message: Message) -> Delivery | None:
         """The delivery, or None when this channel failed for good (try the next one)."""
+        to = item.to
         masked = mask(address)
-        route = {"notice_key": notice.key, "channel": channel, "address": address}
-        status = self.ledger.claim(**route, ref=notice.ref, recipient=to.party.id)
+        route = {"notice_key": item.key, "channel": channel, "address": address}
+        status = self.ledger.claim(**route, ref=item.ref, recipient=to.party.id)
         if status == "sent":
             log.info("notice.already_sent", channel=channel, to=to.party.id, address=masked)
-            return Delivery(key=notice.key, outcome="already_sent", channel=channel,
+            return Delivery(key=item.key, outcome="already_sent", channel=channel,
                             recipient=masked, at=datetime.now(UTC))
         if status == "failed":
             return None
@@ -123,16 +144,16 @@ class Notifier:
                 self.ledger.record(**route, outcome="uncertain",
                                    detail="an earlier attempt stopped while sending")
             log.warning("notice.uncertain", channel=channel, to=to.party.id, address=masked)
-            return Delivery(key=notice.key, outcome="uncertain", channel=channel,
+            return Delivery(key=item.key, outcome="uncertain", channel=channel,
                             recipient=masked, at=datetime.now(UTC))
         sent = self.channels[channel].send(address, message)
         attempt = activity.info().attempt if activity.in_activity() else 1
         if sent.ok:
             self.ledger.record(**route, outcome="sent",
                                provider_code=sent.code, message_id=sent.message_id)
-            log.info("notice.sent", channel=channel, kind=notice.kind, to=to.party.id,
+            log.info("notice.sent", channel=channel, kind=item.kind, to=to.party.id,
                      address=masked)
-            return Delivery(key=notice.key, outcome="sent", channel=channel, recipient=masked,
+            return Delivery(key=item.key, outcome="sent", channel=channel, recipient=masked,
                             at=datetime.now(UTC), provider_code=sent.code)
         if sent.retryable and attempt < GIVE_UP_AFTER:
             self.ledger.record(**route, outcome="retrying",
@@ -148,32 +169,30 @@ class Notifier:
                     code=sent.code, detail=sent.detail)
         return None
 
-    def unreachable(self, notice: Notice, to: Recipient, *, tried: list[str]) -> Delivery:
+    def unreachable(self, item: Outgoing, *, tried: list[str]) -> Delivery:
         """Nobody could be reached: the plan's office is told, once, instead."""
-        office = notice.plan.office
-        if to.role == "office" or to.party.id == office:
-            log.error("notice.unreachable", to=to.party.id, tried=tried)
-            return self.to_outbox(notice, to, render(notice), outcome="failed")
-        log.warning("notice.unreachable", to=to.party.id, tried=tried, fallback=office)
-        office_party = notice.plan.parties[office]
-        rerouted = notice.model_copy(update={"key": f"{notice.key}/unreachable/{office}"})
-        delivery = self.deliver(rerouted, Recipient(role="office", party=office_party),
-                                on_behalf=to)
+        office = item.plan.office
+        if item.to.role == "office" or item.to.party.id == office:
+            log.error("notice.unreachable", to=item.to.party.id, tried=tried)
+            return self.to_outbox(item, item.render(item.to, None), outcome="failed")
+        log.warning("notice.unreachable", to=item.to.party.id, tried=tried, fallback=office)
+        rerouted = replace(item, key=f"{item.key}/unreachable/{office}",
+                           to=Recipient(role="office", party=item.plan.parties[office]))
+        delivery = self.deliver(rerouted, on_behalf=item.to)
         return delivery.model_copy(update={"outcome": "failed" if delivery.outcome == "failed"
-                                           else "rerouted", "channel": delivery.channel})
+                                           else "rerouted"})
 
-    def to_outbox(self, notice: Notice, to: Recipient, message: Message,
-                  outcome: str = "sent") -> Delivery:
+    def to_outbox(self, item: Outgoing, message: Message, outcome: str = "sent") -> Delivery:
         now = datetime.now(UTC)
-        written = write_once(self.outbox, notice.key, {
-            "key": notice.key, "at": now.isoformat(), "kind": notice.kind, "ref": notice.ref,
-            "to": {"role": to.role, "id": to.party.id, "name": to.party.name},
-            "subject": message.subject, "text": message.text, "catch_up": notice.catch_up,
+        written = write_once(self.outbox, item.key, {
+            "key": item.key, "at": now.isoformat(), "kind": item.kind, "ref": item.ref,
+            "to": {"role": item.to.role, "id": item.to.party.id, "name": item.to.party.name},
+            "subject": message.subject, "text": message.text,
         })
-        log.info("notice.outbox", written=written, kind=notice.kind, to=to.party.id,
+        log.info("notice.outbox", written=written, kind=item.kind, to=item.to.party.id,
                  subject=message.subject)
-        return Delivery(key=notice.key, outcome=outcome if written else "already_sent",  # type: ignore[arg-type]
-                        channel="outbox", recipient=to.party.id, at=now)
+        return Delivery(key=item.key, outcome=outcome if written else "already_sent",  # type: ignore[arg-type]
+                        channel="outbox", recipient=item.to.party.id, at=now)
 
 
 def _delay(sent: Sent, attempt: int) -> timedelta:

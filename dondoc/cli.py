@@ -565,6 +565,28 @@ def history(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False,
 
 
 @app.command()
+def schedules(
+    run_now: Annotated[bool, typer.Option("--run-now", help="also run the digest now")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Create or update the Temporal Schedules: the weekly digest (Monday 07:30)."""
+    from dondoc.schedules import ensure_schedules, run_digest_now
+
+    config = settings(state_dir)
+
+    async def work() -> str:
+        client = await client_for(config)
+        outcome = await ensure_schedules(client, config.task_queue)
+        if run_now:
+            await run_digest_now(client)
+        return outcome
+
+    outcome = run(work())
+    out.print(f"weekly digest schedule {outcome} (Thứ Hai 07:30, Asia/Ho_Chi_Minh)"
+              + ("; running it now" if run_now else ""), markup=False)
+
+
+@app.command()
 def worker(state_dir: StateDir = None) -> None:
     """Run a worker against the Temporal cluster of the settings (DONDOC_TEMPORAL_ADDRESS)."""
     import worker as worker_module

@@ -18,6 +18,7 @@ from dondoc import engine, logs
 from dondoc.demo import demo_plan
 from dondoc.devserver import DevServer
 from dondoc.files import read_plan
+from dondoc.schedules import ensure_schedules
 from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
 
@@ -37,6 +38,7 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
         await server.wait_ready()
         client = await connect(config)
         await register_search_attributes(client, config.temporal_namespace)
+        await ensure_schedules(client, config.task_queue)
         console.print(f"Temporal dev server: {server.address} (state in {config.state_dir})")
         console.print(f"Temporal web UI:     {server.ui}")
         async with worker.build_worker(client, config):

@@ -205,7 +205,8 @@ async def load(
             plan_id=plan_id, version=version,
             occurrences={i.occurrence.ref: i.spec_hash for i in items},
             waits_for={i.occurrence.ref: i.occurrence.waits_for for i in items
-                       if i.occurrence.waits_for}), task_queue)
+                       if i.occurrence.waits_for},
+            context=plan_context(loaded.plan)), task_queue)
     return summary
 
 

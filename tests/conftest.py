@@ -44,3 +44,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = server.rsplit("/", 1)[0] + f"/{name}"
     upgrade(url)
     return url
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[object]:
+    """The Temporal dev server and `dondoc` as a user runs them (tests.stack.Stack)."""
+    from tests.stack import start_stack
+
+    running = start_stack(tmp_path)
+    yield running
+    running.stop()

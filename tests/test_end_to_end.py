@@ -3,33 +3,19 @@ user types it, including a worker killed mid-plan and restarted with nothing los
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from dondoc.devserver import DevServer
+from tests.stack import Stack
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-DONDOC = str(Path(sys.executable).parent / "dondoc")
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def plan(due: datetime, *, second_task: bool = False, due_shift: timedelta = timedelta(0)) -> str:
@@ -72,55 +58,6 @@ tasks:
     lead: [HL]
     deadline: {{text: "trước {moved:%H:%M} ngày {moved:%d/%m/%Y}", rule: {rule(moved)}}}
 {extra}"""
-
-
-class Stack:
-    def __init__(self, state: Path) -> None:
-        self.state = state
-        self.server = DevServer(state, port=free_port(), ui_port=free_port())
-        self.env = {**os.environ, "DONDOC_STATE_DIR": str(state),
-                    "DONDOC_TEMPORAL_ADDRESS": self.server.address, "DONDOC_LOG_LEVEL": "INFO"}
-        self.worker: subprocess.Popen[bytes] | None = None
-
-    def dondoc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([DONDOC, *args], env=self.env, capture_output=True, text=True,
-                              timeout=120)
-        if check and done.returncode != 0:
-            raise AssertionError(f"dondoc {' '.join(args)}: {done.returncode}\n{done.stderr}")
-        return done
-
-    def start_worker(self) -> None:
-        log = (self.state / "worker.log").open("ab")
-        self.worker = subprocess.Popen([DONDOC, "worker"], env=self.env, stdout=log, stderr=log)
-
-    def kill_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait()
-
-    def outbox(self) -> list[dict[str, object]]:
-        folder = self.state / "outbox"
-        return [json.loads(p.read_text("utf-8")) for p in folder.glob("*.json")] \
-            if folder.exists() else []
-
-    def wait_for(self, predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; outbox: {self.outbox()}")
-            time.sleep(0.5)
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    stack = Stack(tmp_path / "state")
-    stack.server.start()
-    asyncio.run(stack.server.wait_ready())
-    yield stack
-    if stack.worker and stack.worker.poll() is None:
-        stack.worker.send_signal(signal.SIGTERM)
-        stack.worker.wait(timeout=30)
-    stack.server.stop()
 
 
 def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: Path):

@@ -255,3 +255,4 @@ class PlanRecord(Message):
     version: str | None = None
     occurrences: dict[str, str] = Field({}, description="ref -> spec hash")
     waits_for: dict[str, str] = Field({}, description="ref -> event id, for event tasks")
+    context: PlanContext | None = Field(None, description="names of the plan's parties")
