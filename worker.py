@@ -15,9 +15,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.audit import AuditLog
 from activities.channels import Channel, EmailChannel
 from activities.digest import DigestActivities
-from activities.events import EventLog
 from activities.ledger import Ledger
 from activities.notify import ContactsBook, Notifier
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
@@ -57,13 +57,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         channels=channels(settings, ledger),
         outbox=settings.state_dir / "outbox",
     )
-    events = EventLog(settings.state_dir / "events")
+    audit = AuditLog(ledger.engine)
     digest = DigestActivities(client, notifier)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow],
-        activities=[notifier.send_notice, events.record_event, digest.build_digests,
+        activities=[notifier.send_notice, audit.record_event, digest.build_digests,
                     digest.send_digest],
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,

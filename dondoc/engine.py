@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.audit import AuditLog, utc
 from activities.ledger import Ledger
 from dondoc.files import Loaded
 from dondoc.temporal import register_search_attributes
@@ -346,13 +348,31 @@ async def loaded_plans(client: Client) -> list[str]:
     return sorted({e.id.removeprefix("plan:") async for e in client.list_workflows(query)})
 
 
-async def history(client: Client, ref: str, ledger: Ledger | None = None
-                  ) -> list[dict[str, Any]]:
-    """The occurrence's timeline: every recorded event of every run, oldest first; with the
-    delivery ledger, each notice row lists its attempts (outcome, provider code, when)."""
+def audited_events(audit: AuditLog, ref: str) -> list[OccurrenceEvent]:
+    return [OccurrenceEvent(key=row.key, ref=row.ref, plan=row.plan, type=row.type,  # type: ignore[arg-type]
+                            at=utc(row.at), actor=row.actor, details=json.loads(row.details))
+            for row in audit.events(ref=ref)]
+
+
+async def history(client: Client | None, ref: str, ledger: Ledger | None = None,
+                  audit: AuditLog | None = None) -> list[dict[str, Any]]:
+    """The occurrence's timeline, oldest first: from the audit log when there is one (it
+    outlives Temporal's retention), else from the workflow's history. With the delivery
+    ledger, each notice row lists its attempts (outcome, provider code, when)."""
+    events = audited_events(audit, ref) if audit is not None else []
+    if not events:
+        if client is None:
+            raise UnknownRef(ref, [])
+        events = await temporal_events(client, ref)
+    rows = [row for e in sorted({e.key: e for e in events}.values(), key=lambda e: (e.at, e.key))
+            for row in timeline_rows(e)]
+    return with_attempts(rows, ref, ledger)
+
+
+async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:
     await handle_for(client, ref)
-    runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
     events: list[OccurrenceEvent] = []
+    runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
     for run_id in runs or [None]:
         handle = client.get_workflow_handle(ref, run_id=run_id)
         async for event in handle.fetch_history_events():
@@ -364,9 +384,11 @@ async def history(client: Client, ref: str, ledger: Ledger | None = None
             (decoded,) = pydantic_data_converter.payload_converter.from_payloads(
                 attributes.input.payloads, [OccurrenceEvent])
             events.append(decoded)
-    unique = {e.key: e for e in events}
-    rows = [row for e in sorted(unique.values(), key=lambda e: (e.at, e.key))
-            for row in timeline_rows(e)]
+    return events
+
+
+def with_attempts(rows: list[dict[str, Any]], ref: str, ledger: Ledger | None
+                  ) -> list[dict[str, Any]]:
     if ledger is not None:
         by_key: dict[str, list[dict[str, Any]]] = {}
         for delivery in ledger.deliveries(ref):

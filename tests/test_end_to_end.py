@@ -3,6 +3,7 @@ user types it, including a worker killed mid-plan and restarted with nothing los
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -11,6 +12,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from tests.stack import Stack
 
@@ -58,6 +63,20 @@ tasks:
     lead: [HL]
     deadline: {{text: "trước {moved:%H:%M} ngày {moved:%d/%m/%Y}", rule: {rule(moved)}}}
 {extra}"""
+
+
+async def delete_from_temporal(address: str, workflow_id: str) -> None:
+    """What retention does to closed runs: the workflow and its history are gone."""
+    client = await Client.connect(address)
+    await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+        namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)))
+    for _ in range(50):
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{workflow_id} was not deleted")
 
 
 def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: Path):
@@ -122,7 +141,14 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     assert (cancelled["actor"], cancelled["reason"]) == ("VP", f"removed from plan e2e (version "
                                                                 f"{back['version']})")
 
+    # Auditors, after Temporal has deleted the runs (retention): the log still answers.
+    assert "audit log intact" in stack.dondoc("audit", "verify", "--plan", "e2e").stdout
+    before = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
+    asyncio.run(delete_from_temporal(stack.server.address, "e2e/T1"))
+    after = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
+    assert after == before and any(r["type"] == "completed" for r in after)
+
     unknown = stack.dondoc("complete", "e2e/T9", "--by", "HL", "--evidence", "1/BC", check=False)
     assert unknown.returncode == 1
-    assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2, e2e/T1\n"
+    assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2\n"  # T1 was deleted
     assert "Traceback" not in unknown.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import activities.audit  # noqa: F401 (its tables join the metadata)
 from activities.ledger import Base
 
 config = context.config
