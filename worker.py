@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.archive import Archiver
 from activities.audit import AuditLog
 from activities.channels import Channel, EmailChannel
 from activities.digest import DigestActivities
@@ -24,6 +25,7 @@ from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
+from workflows.archive import ArchiveWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import PlanWorkflow
@@ -59,12 +61,13 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     )
     audit = AuditLog(ledger.engine)
     digest = DigestActivities(client, notifier)
+    archiver = Archiver(client, ledger.engine)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow],
+        workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow, ArchiveWorkflow],
         activities=[notifier.send_notice, audit.record_event, digest.build_digests,
-                    digest.send_digest],
+                    digest.send_digest, archiver.archive_closed],
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

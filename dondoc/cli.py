@@ -651,6 +651,23 @@ def audit_verify(plan: Annotated[str | None, typer.Option(help="plan id")] = Non
               markup=False)
 
 
+@audit_app.command("archive")
+def audit_archive(
+    hours: Annotated[int, typer.Option(help="closed in the last hours")] = 72,
+    state_dir: StateDir = None,
+) -> None:
+    """Copy the full histories of closed runs into the database now (the schedule does it hourly)."""
+    from activities.archive import Archiver
+
+    config = settings(state_dir)
+    audit = audit_or_exit(config)
+
+    async def work() -> int:
+        return await Archiver(await client_for(config), audit.engine).archive_closed(hours)
+
+    out.print(f"{run(work())} histories archived", markup=False)
+
+
 @audit_app.command("export")
 def audit_export(
     plan: Annotated[str, typer.Option(help="plan id")],

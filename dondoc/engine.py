@@ -208,7 +208,9 @@ async def load(
             occurrences={i.occurrence.ref: i.spec_hash for i in items},
             waits_for={i.occurrence.ref: i.occurrence.waits_for for i in items
                        if i.occurrence.waits_for},
-            context=plan_context(loaded.plan)), task_queue)
+            context=plan_context(loaded.plan),
+            file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
+            previous_version=previous.version), task_queue)
     return summary
 
 

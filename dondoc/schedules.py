@@ -1,4 +1,5 @@
-"""Temporal Schedules dondoc runs: the weekly digest, Monday 07:30 in Vietnam."""
+"""Temporal Schedules dondoc runs: the weekly digest (Monday 07:30 in Vietnam) and the hourly
+archive of closed histories."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from workflows.archive import ARCHIVE_SCHEDULE, ArchiveWorkflow
 from workflows.digest import DIGEST_SCHEDULE, DigestWorkflow
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -31,18 +33,31 @@ def digest_schedule(task_queue: str) -> Schedule:
     )
 
 
-async def ensure_schedules(client: Client, task_queue: str) -> str:
-    """Create the digest schedule, or bring an existing one up to date; 'created'/'updated'."""
-    schedule = digest_schedule(task_queue)
-    try:
-        await client.create_schedule(DIGEST_SCHEDULE, schedule)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
+def archive_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(ArchiveWorkflow.run, id="dondoc-archive",
+                                           task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(minute=[ScheduleRange(5)],
+                                                          comment="hằng giờ, phút 05")],
+                          time_zone_name=TIMEZONE),
+    )
 
-        await client.get_schedule_handle(DIGEST_SCHEDULE).update(replace)
-        return "updated"
+
+async def ensure_schedules(client: Client, task_queue: str) -> str:
+    """Create the schedules, or bring existing ones up to date; 'created'/'updated' (digest)."""
+    outcome = ""
+    for schedule_id, schedule in ((DIGEST_SCHEDULE, digest_schedule(task_queue)),
+                                  (ARCHIVE_SCHEDULE, archive_schedule(task_queue))):
+        try:
+            await client.create_schedule(schedule_id, schedule)
+            outcome = outcome or "created"
+        except ScheduleAlreadyRunningError:
+            async def replace(_: ScheduleUpdateInput, new: Schedule = schedule) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=new)
+
+            await client.get_schedule_handle(schedule_id).update(replace)
+            outcome = outcome or "updated"
+    return outcome
 
 
 async def run_digest_now(client: Client) -> None:

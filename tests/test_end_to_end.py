@@ -65,6 +65,26 @@ tasks:
 {extra}"""
 
 
+async def archived_histories(stack: Stack, workflow_id: str) -> list:  # type: ignore[type-arg]
+    from activities.archive import Archiver
+    from activities.ledger import Ledger
+
+    ledger = Ledger.connect(f"sqlite:///{stack.state / 'dondoc.db'}")
+    return Archiver(None, ledger.engine).archived(workflow_id)  # type: ignore[arg-type]
+
+
+def await_replay(document: str) -> None:
+    """An archived history still replays against the workflow code."""
+    from temporalio.client import WorkflowHistory
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from workflows.occurrence import OccurrenceWorkflow
+
+    replayer = Replayer(workflows=[OccurrenceWorkflow], data_converter=pydantic_data_converter)
+    asyncio.run(replayer.replay_workflow(WorkflowHistory.from_json("archived", document)))
+
+
 async def delete_from_temporal(address: str, workflow_id: str) -> None:
     """What retention does to closed runs: the workflow and its history are gone."""
     client = await Client.connect(address)
@@ -143,6 +163,19 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
 
     # Auditors, after Temporal has deleted the runs (retention): the log still answers.
     assert "audit log intact" in stack.dondoc("audit", "verify", "--plan", "e2e").stdout
+    exported = json.loads(stack.dondoc("audit", "export", "--plan", "e2e", "--format",
+                                       "json").stdout)
+    loads = [r["details"] for r in exported if r["type"] == "plan.loaded"]
+    # Every load after the worker started, each with its file's SHA-256 (the very first run
+    # was replaced by the second load before a worker could record it).
+    assert [d["version"] for d in loads] == [first["version"], changed["version"],
+                                             first["version"]]
+    assert all(len(d["file_sha256"]) == 64 for d in loads)
+    assert [d["previous_version"] for d in loads[1:]] == [first["version"], changed["version"]]
+    assert "archived" in stack.dondoc("audit", "archive").stdout
+    archived = asyncio.run(archived_histories(stack, "e2e/T2"))
+    assert archived and archived[0].workflow_type == "OccurrenceWorkflow"
+    await_replay(archived[0].history)
     before = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
     asyncio.run(delete_from_temporal(stack.server.address, "e2e/T1"))
     after = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)

@@ -27,6 +27,7 @@ State = Literal[
 ]
 DONE: frozenset[State] = frozenset({"done_on_time", "done_late"})
 EventType = Literal[
+    "plan.loaded",
     "started",
     "amended",
     "reminder.sent",
@@ -256,3 +257,5 @@ class PlanRecord(Message):
     occurrences: dict[str, str] = Field({}, description="ref -> spec hash")
     waits_for: dict[str, str] = Field({}, description="ref -> event id, for event tasks")
     context: PlanContext | None = Field(None, description="names of the plan's parties")
+    file_sha256: str | None = Field(None, description="hash of the plan file loaded")
+    previous_version: str | None = None

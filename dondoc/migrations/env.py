@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import activities.audit  # noqa: F401 (its tables join the metadata)
+import activities.archive
+import activities.audit  # noqa: F401
 from activities.ledger import Base
 
 config = context.config
