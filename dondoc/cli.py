@@ -699,6 +699,84 @@ def audit_export(
         out.print(f"{len(rows)} rows written to {output}", markup=False)
 
 
+@app.command()
+def report(
+    plan: Annotated[str, typer.Option(help="plan id")],
+    period: Annotated[str | None, typer.Option(help="2025, 2025-Q1, 2025-H1, 2025-03")] = None,
+    by: Annotated[str, typer.Option(help="unit, leader or task")] = "unit",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Done on time, done late, open, overdue, paused, cancelled; on-time rates; KPIs."""
+    from dondoc import reporting
+
+    if by not in ("unit", "leader", "task"):
+        raise fail(f"--by: {by!r} is not unit, leader or task", 2)
+    audit = audit_or_exit(settings(state_dir))
+    try:
+        data = reporting.build(audit, plan, by=by, period=period,  # type: ignore[arg-type]
+                               now=datetime.now(HCM))
+    except reporting.ReportError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        print_json(data)
+    elif as_csv:
+        sys.stdout.buffer.write(reporting.as_csv(data))
+    else:
+        _print_report(data)
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    from plans.report import CATEGORIES, VIETNAMESE
+
+    out.print(f"Kế hoạch {data['plan']}" + (f", kỳ {data['period']}" if data["period"] else ""),
+              markup=False)
+    table = Table(expand=True)
+    table.add_column({"unit": "Đơn vị", "leader": "Lãnh đạo", "task": "Nhiệm vụ"}[data["by"]])
+    for category in CATEGORIES:
+        table.add_column(VIETNAMESE[category], justify="right")
+    table.add_column("Tỷ lệ đúng hạn", justify="right")
+    for row in data["rows"]:
+        rate = row["on_time_rate"]
+        table.add_row(row["key"], *(str(row[c]) for c in CATEGORIES),
+                      "" if rate is None else f"{rate * 100:.0f}%")
+    out.print(table)
+    for kpi in data["kpis"]:
+        value = kpi["value"] or "chưa báo cáo"
+        out.print(f"{kpi['ref']}: {kpi['indicator']} {kpi['comparator']} {kpi['target']} "
+                  f"{kpi['unit'] or ''}: {value}" + (" (đạt)" if kpi["met"] else
+                                                    " (chưa đạt)" if kpi["met"] is False else ""),
+                  markup=False)
+
+
+kpi_app = typer.Typer(help="KPI values (chỉ tiêu).", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(kpi_app, name="kpi")
+
+
+@kpi_app.command("record")
+def kpi_record(
+    ref: Ref, by: By,
+    value: Annotated[str, typer.Option(help="the measured value, e.g. 58 or 58.5")],
+    as_of: Annotated[str, typer.Option("--as-of", help="the day it was measured (dd/mm/yyyy)")],
+    kpi: Annotated[str | None, typer.Option(help="the KPI id, when the task has several")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Record a KPI's value; reports show the latest against its target."""
+    from dondoc import reporting
+
+    day = _parse_day(as_of, "--as-of")
+    assert day is not None
+    audit = audit_or_exit(settings(state_dir))
+    try:
+        line = reporting.record_kpi(audit, ref, value=value, as_of=day, by=by, kpi_id=kpi,
+                                    today=datetime.now(HCM).date())
+    except reporting.ReportError as error:
+        raise fail(str(error)) from None
+    out.print(f"{ref}: {line['indicator']} = {line['value']} {line['unit'] or ''} "
+              f"(chỉ tiêu {line['comparator']} {line['target']})", markup=False)
+
+
 def ledger_of(config: Settings) -> Any:
     """The delivery ledger when this machine has one (the state folder's or the database's)."""
     from activities.ledger import Ledger

@@ -47,6 +47,7 @@ EventType = Literal[
     "checkin.requested",
     "checkin.received",
     "checkin.missed",
+    "kpi.recorded",
     "closed",
 ]
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]

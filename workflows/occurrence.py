@@ -102,7 +102,8 @@ class OccurrenceWorkflow:
             self.p.started_at = workflow.now()
             await self.record("started", details={
                 "due": _iso(self.p.due), "plan_version": input.plan_version,
-                "lead": self.occ.lead, "leader": self.occ.leader})
+                "lead": self.occ.lead, "leader": self.occ.leader,
+                "kpis": [k.model_dump(mode="json", exclude_none=True) for k in self.occ.kpis]})
         while not self.finished() or self.p.outgoing:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
