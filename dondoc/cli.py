@@ -665,7 +665,11 @@ def audit_archive(
     async def work() -> int:
         return await Archiver(await client_for(config), audit.engine).archive_closed(hours)
 
-    out.print(f"{run(work())} histories archived", markup=False)
+    try:
+        archived = run(work())
+    except Exception as error:
+        raise refused_write(error) from None
+    out.print(f"{archived} histories archived", markup=False)
 
 
 @audit_app.command("export")
@@ -697,6 +701,46 @@ def audit_export(
     else:
         output.write_bytes(data)
         out.print(f"{len(rows)} rows written to {output}", markup=False)
+
+
+db_app = typer.Typer(help="dondoc's database: migrations, auditor access.",
+                     no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(state_dir: StateDir = None) -> None:
+    """Bring the database to the latest schema (workers also do it when they start)."""
+    from dondoc.db import database_url, upgrade
+
+    upgrade(database_url(settings(state_dir)))
+    out.print("database schema up to date", markup=False)
+
+
+@db_app.command("grant-auditor")
+def db_grant_auditor(
+    login: Annotated[str, typer.Argument(help="the auditor's PostgreSQL login, e.g. thanh_tra")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          help="the login's password")],
+    state_dir: StateDir = None,
+) -> None:
+    """Give an auditor read-only access: SELECT on the audit and report tables, nothing else."""
+    from dondoc.db import database_url, grant_auditor
+
+    try:
+        grant_auditor(database_url(settings(state_dir)), login, password)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    out.print(f"{login} can now read the audit log and reports, and write nothing", markup=False)
+
+
+def refused_write(error: Exception) -> typer.Exit:
+    from dondoc.db import is_read_only_refusal
+
+    if is_read_only_refusal(error):
+        return fail("the database refused to write: this user has read-only (auditor) access; "
+                    "ask the office to do it")
+    raise error
 
 
 @app.command()
@@ -773,12 +817,16 @@ def kpi_record(
                                     today=datetime.now(HCM).date())
     except reporting.ReportError as error:
         raise fail(str(error)) from None
+    except Exception as error:
+        raise refused_write(error) from None
     out.print(f"{ref}: {line['indicator']} = {line['value']} {line['unit'] or ''} "
               f"(chỉ tiêu {line['comparator']} {line['target']})", markup=False)
 
 
 def ledger_of(config: Settings) -> Any:
-    """The delivery ledger when this machine has one (the state folder's or the database's)."""
+    """The delivery ledger when this machine has one (the state folder's or the database's).
+    Connecting does not migrate: an auditor's read-only role may read, never change, the
+    schema."""
     from activities.ledger import Ledger
     from dondoc.db import database_url
 

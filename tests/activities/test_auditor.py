@@ -1,0 +1,79 @@
+"""An auditor's read-only PostgreSQL role: the read verbs work, writes are refused clearly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from activities.audit import AuditLog
+from activities.ledger import Ledger
+from dondoc import reporting
+from dondoc.db import grant_auditor, is_read_only_refusal, upgrade
+from workflows.messages import OccurrenceEvent
+
+DONDOC = str(Path(sys.executable).parent / "dondoc")
+KPI = {"id": "k", "indicator": "Số ca tư vấn từ xa", "unit": "ca", "target": "3000"}
+
+
+@pytest.fixture
+def databases(postgres_url: str) -> tuple[str, str]:
+    """(the owner's URL, the auditor's URL) of a fresh, migrated database with a little log."""
+    name, login = f"a_{uuid.uuid4().hex[:8]}", f"thanh_tra_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    owner = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(owner)
+    audit = AuditLog(Ledger.connect(owner).engine)
+    audit.append(OccurrenceEvent(key="kh/T1#1", ref="kh/T1", plan="kh", type="started",
+                                 at=datetime(2025, 3, 1, tzinfo=UTC),
+                                 details={"due": "2025-12-31T23:59:59+07:00", "lead": ["VP"],
+                                          "leader": "gd", "kpis": [KPI]}))
+    grant_auditor(owner, login, "mat-khau-thu")
+    auditor = owner.replace("postgresql+psycopg://postgres@",
+                            f"postgresql+psycopg://{login}:mat-khau-thu@")
+    return owner, auditor
+
+
+def test_the_auditor_reads_the_log_and_the_reports(databases):
+    _, auditor = databases
+    audit = AuditLog(Ledger.connect(auditor).engine)
+    assert [e.type for e in audit.events(plan="kh")] == ["started"]
+    assert audit.verify("kh") is None
+    data = reporting.build(audit, "kh", by="unit", period=None,
+                           now=datetime(2025, 6, 1, tzinfo=UTC))
+    assert data["rows"][0]["open_in_time"] == 1
+
+
+def test_the_auditor_cannot_write_or_edit(databases):
+    _, auditor = databases
+    audit = AuditLog(Ledger.connect(auditor).engine)
+    with pytest.raises(DBAPIError) as refused:
+        reporting.record_kpi(audit, "kh/T1", value="10", as_of=date(2025, 3, 2), by="VP",
+                             kpi_id=None, today=date(2025, 3, 3))
+    assert is_read_only_refusal(refused.value)
+    with pytest.raises(DBAPIError) as edit, audit.engine.begin() as db:
+        db.execute(text("UPDATE audit_events SET actor = 'x'"))
+    assert is_read_only_refusal(edit.value)
+
+
+def test_the_cli_says_so_in_one_line(databases):
+    _, auditor = databases
+    env = {**os.environ, "DONDOC_DATABASE_URL": auditor}
+    read = subprocess.run([DONDOC, "audit", "verify", "--plan", "kh"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert read.returncode == 0 and "audit log intact: 1 rows" in read.stdout
+    write = subprocess.run([DONDOC, "kpi", "record", "kh/T1", "--value", "10", "--as-of",
+                            "02/03/2025", "--by", "VP"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert write.returncode == 1 and "Traceback" not in write.stderr
+    assert write.stderr.strip() == ("the database refused to write: this user has read-only "
+                                    "(auditor) access; ask the office to do it")
