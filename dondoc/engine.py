@@ -420,4 +420,4 @@ def timeline_rows(event: OccurrenceEvent) -> Iterable[dict[str, Any]]:
         yield base | details | {
             "recipient_role": recipient["role"], "recipient": recipient["id"],
             "channel": recipient["channel"], "outcome": recipient["outcome"],
-            "key": recipient.get("key")}
+            "provider_code": recipient.get("provider_code"), "key": recipient.get("key")}

@@ -271,7 +271,7 @@ class OccurrenceWorkflow:
             "step": step.name, "notice": step.kind, "catch_up": catch_up, "level": step.level,
             "recipients": [
                 {"role": r.role, "id": r.party.id, "channel": d.channel, "outcome": d.outcome,
-                 "address": d.recipient, "key": d.key}
+                 "address": d.recipient, "provider_code": d.provider_code, "key": d.key}
                 for r, d in zip(recipients, deliveries, strict=True)
             ],
         })
