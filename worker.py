@@ -16,15 +16,17 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.archive import Archiver
-from activities.audit import AuditLog
+from activities.audit import AuditActivities
 from activities.channels import Channel, EmailChannel
 from activities.digest import DigestActivities
-from activities.ledger import Ledger
 from activities.notify import ContactsBook, Notifier
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
+from storage.archive import HistoryArchive
+from storage.audit import AuditLog
+from storage.ledger import Ledger
 from workflows.archive import ArchiveWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.occurrence import OccurrenceWorkflow
@@ -59,9 +61,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         channels=channels(settings, ledger),
         outbox=settings.state_dir / "outbox",
     )
-    audit = AuditLog(ledger.engine)
+    audit = AuditActivities(AuditLog(ledger.engine))
     digest = DigestActivities(client, notifier)
-    archiver = Archiver(client, ledger.engine)
+    archiver = Archiver(HistoryArchive(client, ledger.engine))
     return Worker(
         client,
         task_queue=settings.task_queue,

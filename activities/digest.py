@@ -25,6 +25,7 @@ from workflows.occurrence import (
     TASK_ID,
     UNIT_ID,
 )
+from workflows.plan import loaded_plans, plan_record
 
 SECTIONS = [("due_this_week", "Đến hạn trong tuần"), ("overdue", "Quá hạn chưa hoàn thành"),
             ("done_late", "Hoàn thành quá hạn (tuần trước)")]
@@ -37,8 +38,6 @@ class DigestActivities:
 
     @activity.defn(name="build_digests")
     async def build_digests(self, week_start: datetime) -> list[tuple[Digest, PlanContext]]:
-        from dondoc.engine import loaded_plans, plan_record  # the client side of plan records
-
         contexts = {}
         for plan_id in await loaded_plans(self.client):
             record = await plan_record(self.client, plan_id)

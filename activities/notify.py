@@ -21,11 +21,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, Message, Sent
 from activities.files import write_once
-from activities.ledger import Ledger
 from activities.render import render
-from dondoc.logs import mask
+from plans.masking import mask
 from plans.model import Contact, Contacts
 from plans.validation import check_contacts
+from storage.ledger import Ledger
 from workflows.messages import Delivery, Notice, PlanContext, Recipient
 
 log = structlog.get_logger("dondoc.notify")

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from activities.channels import Message, Sent
-from activities.ledger import ZaloToken
+from storage.ledger import ZaloToken
 
 # Zalo's documented error codes, by what dondoc does about them.
 RETRYABLE = {-32: "rate limit", -100: "unknown error"}

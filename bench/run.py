@@ -85,8 +85,8 @@ def pure() -> None:
 
 
 async def temporal_load() -> None:
-    from dondoc import engine
     from dondoc.devserver import DevServer
+    from dondoc.services import load as loading
     from dondoc.settings import Settings
     from dondoc.temporal import connect
 
@@ -100,14 +100,14 @@ async def temporal_load() -> None:
                           key=lambda lo: len(schedule.expand(lo.plan)))  # type: ignore[union-attr]
             assert biggest is not None
             start = time.perf_counter()
-            summary = await engine.load(client, biggest, task_queue="bench",
+            summary = await loading.load(client, biggest, task_queue="bench",
                                         now=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")))
             took = time.perf_counter() - start
             started = summary.count("started")
             print(f"| load {biggest.plan.plan.id} into a fresh dev server | {started} | "
                   f"{took:.2f} s | | {started / took:.0f} starts/s | |")
             start = time.perf_counter()
-            again = await engine.load(client, biggest, task_queue="bench",
+            again = await loading.load(client, biggest, task_queue="bench",
                                       now=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")))
             took = time.perf_counter() - start
             print(f"| reload it (nothing new) | {again.count('unchanged')} | {took:.2f} s | | | |")

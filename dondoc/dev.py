@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 import worker
-from dondoc import engine, logs
+from dondoc import logs
 from dondoc.demo import demo_plan
 from dondoc.devserver import DevServer
 from dondoc.files import read_plan
 from dondoc.schedules import ensure_schedules
+from dondoc.services import load as loading
 from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
 
@@ -57,7 +58,7 @@ async def load_demo(client: object, config: Settings, console: Console) -> None:
     path.write_text(demo_plan(datetime.now(HCM)), encoding="utf-8")
     loaded, problems = read_plan(path)
     assert loaded is not None, problems
-    summary = await engine.load(client, loaded, task_queue=config.task_queue,  # type: ignore[arg-type]
+    summary = await loading.load(client, loaded, task_queue=config.task_queue,  # type: ignore[arg-type]
                                 now=datetime.now(HCM))
     console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
                   "reminders arrive within a few minutes, escalations after the deadlines")

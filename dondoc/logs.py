@@ -6,20 +6,12 @@ Addresses and phone numbers never reach a log in full: `mask` keeps enough to re
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
-_PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d{2})\d{4,6}(\d{2})(?!\d)")
-
-
-def mask(text: str) -> str:
-    """'vanphong@syt.example.invalid' -> 'v***@syt.example.invalid'; '0912345678' -> '091****78'."""
-    text = _EMAIL.sub(r"\1***@\2", text)
-    return _PHONE.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}", text)
+from plans.masking import mask
 
 
 def _mask_values(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Role = Literal["leader", "steering_committee"]
+DigestAudience = Literal["leader", "steering_committee"]
 
 
 class DigestItem(BaseModel):
@@ -31,7 +31,7 @@ class Digest(BaseModel):
 
     plan: str
     week: str  # ISO week, "2025-W14": part of the notice key, so each is sent once
-    role: Role
+    role: DigestAudience
     recipient: str  # person id
     due_this_week: list[DigestItem]
     overdue: list[DigestItem]
@@ -69,7 +69,7 @@ def digests(items: list[DigestItem], *, week_start: datetime,
         by_plan.setdefault(item.plan, []).append(item)
     for plan, plan_items in sorted(by_plan.items()):
         leaders = sorted({i.leader for i in plan_items if i.leader})
-        audiences: list[tuple[Role, str, list[DigestItem]]] = [
+        audiences: list[tuple[DigestAudience, str, list[DigestItem]]] = [
             ("leader", leader, [i for i in plan_items if i.leader == leader]) for leader in leaders]
         if plan in steering_committees:
             audiences.append(("steering_committee", steering_committees[plan], plan_items))

@@ -101,13 +101,13 @@ class ReminderStep(Model):
         return self
 
 
-Recipient = Literal["leader", "steering_committee", "office"]
+EscalationTarget = Literal["leader", "steering_committee", "office"]
 
 
 class EscalationStep(Model):
     working_days_after: Annotated[int | None, Field(ge=0, le=60)] = None
     after: timedelta | None = None
-    to: Recipient
+    to: EscalationTarget
 
     @model_validator(mode="after")
     def _one(self) -> EscalationStep:
@@ -378,7 +378,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 # Vietnamese mobile numbers: 0 or +84/84, then a 3/5/7/8/9 prefix and 8 digits.
 _VN_MOBILE = re.compile(r"^(?:\+?84|0)([35789]\d{8})$")
-Channel = Literal["email", "zalo"]
+ChannelName = Literal["email", "zalo"]
 
 
 def normalize_vn_phone(value: str) -> str:
@@ -400,7 +400,7 @@ class Contact(Model):
     email: str | None = None
     zalo_phone: str | None = None
     zalo_user_id: str | None = Field(None, pattern=r"^\d{5,32}$")
-    prefer: list[Channel] = Field(["zalo", "email"], min_length=1)
+    prefer: list[ChannelName] = Field(["zalo", "email"], min_length=1)
 
     @field_validator("email")
     @classmethod
@@ -415,7 +415,7 @@ class Contact(Model):
         return normalize_vn_phone(value) if value is not None else None
 
     @property
-    def channels(self) -> list[Channel]:
+    def channels(self) -> list[ChannelName]:
         reachable = {"email": self.email is not None,
                      "zalo": self.zalo_phone is not None or self.zalo_user_id is not None}
         return [c for c in self.prefer if reachable[c]]

@@ -28,7 +28,7 @@ By = Literal["unit", "leader", "task"]
 
 
 @dataclass(frozen=True)
-class Event:
+class AuditedEvent:
     ref: str
     type: str
     at: datetime
@@ -37,7 +37,7 @@ class Event:
 
 
 @dataclass
-class Occurrence:
+class ClassifiedOccurrence:
     ref: str
     plan: str
     task: str
@@ -55,12 +55,12 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def classify(ref: str, events: Sequence[Event], *, now: datetime) -> Occurrence:
+def classify(ref: str, events: Sequence[AuditedEvent], *, now: datetime) -> ClassifiedOccurrence:
     """An occurrence's category at `now`, from its events in order."""
     plan, _, rest = ref.partition("/")
     task, _, unit_period = rest.partition("/")
     unit = unit_period.split("@")[0] if unit_period else None
-    occ = Occurrence(ref=ref, plan=plan, task=task.split("@")[0], unit=unit, leader=None)
+    occ = ClassifiedOccurrence(ref=ref, plan=plan, task=task.split("@")[0], unit=unit, leader=None)
     state: Category | None = None
     for event in events:
         details = event.details
@@ -114,7 +114,7 @@ class Row:
         return (self.done - self.done_late_original) / self.done if self.done else None
 
 
-def summarize(occurrences: Iterable[Occurrence], by: By) -> list[Row]:
+def summarize(occurrences: Iterable[ClassifiedOccurrence], by: By) -> list[Row]:
     rows: dict[str, Row] = {}
     for occ in occurrences:
         key = {"unit": occ.unit, "leader": occ.leader, "task": occ.task}[by] or "-"

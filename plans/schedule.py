@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from plans import deadline as dl
 from plans.calendar import WorkingCalendar
-from plans.model import Kpi, Plan, Policy, Recipient, Task
+from plans.model import EscalationTarget, Kpi, Plan, Policy, Task
 
 END_OF_DAY = time(23, 59, 59)
 OccurrenceKind = Literal["deadline", "event", "ongoing"]
@@ -32,7 +32,7 @@ class Step(BaseModel):
 
     name: str  # stable within the occurrence: "reminder-7wd", "escalation-2", "checkin-2025-Q1"
     at: datetime
-    to: Recipient | Literal["lead"] = "lead"
+    to: EscalationTarget | Literal["lead"] = "lead"
     level: int = 0  # escalation level, 1-based; 0 for reminders
 
 

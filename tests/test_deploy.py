@@ -29,7 +29,8 @@ def test_compose_file_is_well_formed_and_uses_real_settings():
 
 def test_dockerfile_copies_what_the_package_needs():
     copied = re.findall(r"^COPY (\S+)", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
-    for needed in ("plans", "workflows", "activities", "dondoc", "worker.py", "pyproject.toml"):
+    for needed in ("plans", "workflows", "activities", "storage", "dondoc", "worker.py",
+                   "pyproject.toml"):
         assert needed in copied
 
 

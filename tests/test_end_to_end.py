@@ -66,11 +66,11 @@ tasks:
 
 
 async def archived_histories(stack: Stack, workflow_id: str) -> list:  # type: ignore[type-arg]
-    from activities.archive import Archiver
-    from activities.ledger import Ledger
+    from storage.archive import HistoryArchive
+    from storage.ledger import Ledger
 
     ledger = Ledger.connect(f"sqlite:///{stack.state / 'dondoc.db'}")
-    return Archiver(None, ledger.engine).archived(workflow_id)  # type: ignore[arg-type]
+    return HistoryArchive(None, ledger.engine).archived(workflow_id)  # type: ignore[arg-type]
 
 
 def await_replay(document: str) -> None:

@@ -57,16 +57,19 @@ NoticeKind = Literal[
 ]
 
 
-class Message(BaseModel):
+class Wire(BaseModel):
+    """What crosses between clients, workflows and activities (and is kept in histories):
+    frozen, and strict about unknown fields."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Party(Message):
+class Party(Wire):
     id: str
     name: str
 
 
-class PlanContext(Message):
+class PlanContext(Wire):
     """What notices and checks need to know about the plan, carried by each workflow."""
 
     plan_id: str
@@ -77,7 +80,7 @@ class PlanContext(Message):
     parties: dict[str, Party] = Field(description="every unit and person of the plan, by id")
 
 
-class Evidence(Message):
+class Evidence(Wire):
     """The unit's report: its document number and date (số, ngày văn bản), optional link and note."""
 
     number: str
@@ -86,7 +89,7 @@ class Evidence(Message):
     note: str | None = None
 
 
-class Extension(Message):
+class Extension(Wire):
     requested_by: str
     requested_at: datetime
     until: date
@@ -97,7 +100,7 @@ class Extension(Message):
     decision_reason: str | None = None
 
 
-class Completion(Message):
+class Completion(Wire):
     by: str
     at: datetime
     evidence: Evidence
@@ -139,7 +142,7 @@ class Progress(BaseModel):
     outgoing: list[Planned] = Field([], description="notices from operations, sent by the loop")
 
 
-class OccurrenceInput(Message):
+class OccurrenceInput(Wire):
     occurrence: Occurrence
     plan: PlanContext
     calendar: WorkingCalendar
@@ -148,34 +151,34 @@ class OccurrenceInput(Message):
     resume: Progress | None = Field(None, description="set when continuing as new")
 
 
-class Complete(Message):
+class Complete(Wire):
     by: str
     evidence: Evidence
 
 
-class ActorReason(Message):
+class ActorReason(Wire):
     by: str
     reason: str
 
 
-class ExtensionRequest(Message):
+class ExtensionRequest(Wire):
     by: str
     until: date
     reason: str
 
 
-class Trigger(Message):
+class Trigger(Wire):
     event: str
     at: date
     by: str
 
 
-class Checkin(Message):
+class Checkin(Wire):
     by: str
     note: str
 
 
-class Amendment(Message):
+class Amendment(Wire):
     occurrence: Occurrence
     plan: PlanContext
     calendar: WorkingCalendar
@@ -183,7 +186,7 @@ class Amendment(Message):
     plan_version: str
 
 
-class Status(Message):
+class Status(Wire):
     """The occurrence as the office sees it now (the `status` query)."""
 
     ref: str
@@ -205,12 +208,12 @@ class Status(Message):
     next_at: datetime | None
 
 
-class Recipient(Message):
+class Recipient(Wire):
     role: Role
     party: Party
 
 
-class Notice(Message):
+class Notice(Wire):
     """One message to one party, sent at most once: `key` is its idempotency key."""
 
     key: str
@@ -229,7 +232,7 @@ class Notice(Message):
     details: dict[str, Any] = {}
 
 
-class Delivery(Message):
+class Delivery(Wire):
     key: str
     outcome: Literal["sent", "already_sent", "failed", "rerouted", "uncertain"]
     channel: str
@@ -238,7 +241,7 @@ class Delivery(Message):
     provider_code: str | None = None
 
 
-class OccurrenceEvent(Message):
+class OccurrenceEvent(Wire):
     """A state change, written once by the `record_event` activity (the audit stream)."""
 
     key: str = Field(description="workflow id + sequence: a retried write is one row")
@@ -250,7 +253,7 @@ class OccurrenceEvent(Message):
     details: dict[str, Any] = {}
 
 
-class PlanRecord(Message):
+class PlanRecord(Wire):
     """What `load` last applied for a plan (the PlanWorkflow's state)."""
 
     plan_id: str

@@ -12,6 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from workflows.messages import OccurrenceEvent, PlanRecord
@@ -47,3 +50,26 @@ class PlanWorkflow:
 
 def plan_workflow_id(plan_id: str) -> str:
     return f"plan:{plan_id}"
+
+
+# -- the client side: reading the records (the office's `load`, the digest's activity) ---------
+
+
+async def plan_record(client: Client, plan_id: str) -> PlanRecord | None:
+    """What the last `load` of the plan applied, or None if it was never loaded."""
+    handle = client.get_workflow_handle(plan_workflow_id(plan_id))
+    try:
+        async for event in handle.fetch_history_events():
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            (record,) = pydantic_data_converter.payload_converter.from_payloads(
+                payloads, [PlanRecord])
+            return record  # type: ignore[no-any-return]
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+    return None
+
+
+async def loaded_plans(client: Client) -> list[str]:
+    query = "WorkflowType = 'PlanWorkflow'"
+    return sorted({e.id.removeprefix("plan:") async for e in client.list_workflows(query)})

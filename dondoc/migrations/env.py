@@ -1,13 +1,14 @@
-"""Alembic environment: the ledger's metadata, the URL given by dondoc.db."""
+"""Alembic environment: the metadata of every model in storage/, the URL given by dondoc.db."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-import activities.archive
-import activities.audit  # noqa: F401
-from activities.ledger import Base
+import storage.archive
+import storage.audit
+import storage.ledger  # noqa: F401  (each module registers its tables on the metadata)
+from storage.base import Base
 
 config = context.config
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from activities.audit import AuditLog
-from activities.ledger import Ledger
-from dondoc.audit_export import export
-from dondoc.engine import history
+from dondoc.services.audit import export
+from dondoc.services.read import history
+from storage.audit import AuditLog
+from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
 
 T0 = datetime(2025, 3, 20, 1, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def event(ref: str, seq: int, type: str, actor: str | None, details: dict) -> Oc
 
 def record_life(audit: AuditLog, ref: str = "p/T1/HL@2025-Q1") -> None:
     for seq, (type, actor, details) in enumerate(LIFE, start=1):
-        audit.record_event(event(ref, seq, type, actor, details))
+        audit.append(event(ref, seq, type, actor, details))
 
 
 def test_a_life_cycle_is_logged_once_even_when_writes_are_retried(database_url):
@@ -53,8 +53,8 @@ def test_a_life_cycle_is_logged_once_even_when_writes_are_retried(database_url):
 def test_two_occurrences_of_a_plan_chain_together_and_apart(database_url):
     audit = AuditLog(Ledger.connect(database_url).engine)
     for seq, (type, actor, details) in enumerate(LIFE[:3], start=1):
-        audit.record_event(event("p/T1", seq, type, actor, details))
-        audit.record_event(event("p/T2", seq, type, actor, details))
+        audit.append(event("p/T1", seq, type, actor, details))
+        audit.append(event("p/T2", seq, type, actor, details))
     t1, t2 = audit.events(ref="p/T1"), audit.events(ref="p/T2")
     assert t2[0].prev_hash == "0" * 64 and t2[0].plan_prev_hash == t1[0].hash
     assert audit.verify("p") is None

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from activities.audit import AuditLog
-from activities.ledger import Ledger
-from dondoc import reporting
 from dondoc.db import grant_auditor, is_read_only_refusal, upgrade
+from dondoc.services import report as reporting
+from storage.audit import AuditLog
+from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from activities.ledger import Base, Ledger
+from storage.ledger import Base, Ledger
 
 
 def test_migrations_match_the_models(database_url: str):

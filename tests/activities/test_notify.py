@@ -11,12 +11,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, EmailChannel
-from activities.ledger import Ledger
 from activities.notify import ContactsBook, Notifier
 from activities.zalo import PERMANENT, RETRYABLE, TokenStore, ZaloChannel, ZaloConfig
-from dondoc.engine import plan_context
+from dondoc.services.load import plan_context
 from plans.schedule import expand
 from plans.validation import check_plan
+from storage.ledger import Ledger
 from tests.activities.servers import FakeZalo, Mailbox, smtp_server, zalo_server
 from tests.plans.factory import plan_text
 from workflows.messages import Notice, Recipient

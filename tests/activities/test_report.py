@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from activities.audit import AuditLog
-from activities.ledger import Ledger
-from dondoc import reporting
+from dondoc.services import report as reporting
+from storage.audit import AuditLog
+from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
 
 NOW = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)

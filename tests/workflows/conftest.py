@@ -19,8 +19,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from dondoc.engine import inputs
 from dondoc.files import Loaded
+from dondoc.services.load import inputs
 from dondoc.temporal import register_search_attributes
 from plans.calendar import WorkingCalendar
 from plans.validation import check_plan

@@ -13,10 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.channels import EmailChannel
-from activities.ledger import Ledger
 from activities.notify import ContactsBook, Notifier
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc.db import upgrade
+from storage.ledger import Ledger
 from tests.activities.servers import FakeZalo, smtp_server, zalo_server
 from tests.plans.factory import plan_text
 from tests.workflows.conftest import Recorder, occurrences

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from dondoc import engine
 from dondoc.files import Loaded
+from dondoc.services import load as loading
 from plans.calendar import WorkingCalendar
 from plans.validation import check_plan
 from tests.plans.factory import plan_text
@@ -38,9 +38,9 @@ def tasks(*items: tuple[str, str]) -> str:
 """ for task_id, deadline in items)
 
 
-async def load(h: Harness, text: str) -> engine.LoadSummary:
+async def load(h: Harness, text: str) -> loading.LoadSummary:
     now = await h.env.get_current_time()
-    summary = await engine.load(h.client, loaded(text), task_queue=h.task_queue, now=now)
+    summary = await loading.load(h.client, loaded(text), task_queue=h.task_queue, now=now)
     h.started += [h.client.get_workflow_handle(ref) for ref, o in summary.outcomes.items()
                   if o == "started"] + [h.client.get_workflow_handle(plan_workflow_id(summary.plan))]
     return summary

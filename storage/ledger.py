@@ -8,14 +8,13 @@ and before Temporal heard back, finds it sent and does not send it again.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -24,32 +23,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from dondoc.logs import mask
+from plans.masking import mask
+from storage.base import Base, now
 
-Status = Literal["sending", "sent", "failed", "uncertain"]
+DeliveryStatus = Literal["sending", "sent", "failed", "uncertain"]
 Outcome = Literal["sent", "retrying", "failed", "uncertain"]
 Claim = Literal["new", "retry", "interrupted", "sent", "failed", "uncertain"]
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Delivery(Base):
+class DeliveryRecord(Base):
     """One notice to one recipient on one channel."""
 
     __tablename__ = "deliveries"
@@ -81,7 +64,7 @@ class Attempt(Base):
     outcome: Mapped[str] = mapped_column(String(10))
     provider_code: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(Text)
-    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
+    delivery: Mapped[DeliveryRecord] = relationship(back_populates="attempts")
 
 
 class ZaloToken(Base):
@@ -117,13 +100,13 @@ class Ledger:
         settled status ('sent', 'failed', 'uncertain')."""
         route = route_of(channel, address)
         with Session(self.engine) as session:
-            existing = session.scalar(select(Delivery).where(
-                Delivery.notice_key == notice_key, Delivery.route == route))
+            existing = session.scalar(select(DeliveryRecord).where(
+                DeliveryRecord.notice_key == notice_key, DeliveryRecord.route == route))
             if existing is not None:
                 if existing.status != "sending":
                     return existing.status  # type: ignore[return-value]
                 return "retry" if existing.attempts else "interrupted"
-            session.add(Delivery(notice_key=notice_key, channel=channel, route=route, ref=ref,
+            session.add(DeliveryRecord(notice_key=notice_key, channel=channel, route=route, ref=ref,
                                  recipient=recipient, address=mask(address), status="sending"))
             try:
                 session.commit()
@@ -134,17 +117,17 @@ class Ledger:
 
     def status(self, notice_key: str, channel: str, address: str) -> str | None:
         with Session(self.engine) as session:
-            return session.scalar(select(Delivery.status).where(
-                Delivery.notice_key == notice_key, Delivery.route == route_of(channel, address)))
+            return session.scalar(select(DeliveryRecord.status).where(
+                DeliveryRecord.notice_key == notice_key, DeliveryRecord.route == route_of(channel, address)))
 
     def record(self, *, notice_key: str, channel: str, address: str, outcome: Outcome,
                provider_code: str | None = None, detail: str | None = None,
                message_id: str | None = None) -> None:
         """One attempt's outcome; 'sent' and 'failed' also settle the delivery."""
         with Session(self.engine) as session:
-            delivery = session.scalar(select(Delivery).where(
-                Delivery.notice_key == notice_key,
-                Delivery.route == route_of(channel, address)))
+            delivery = session.scalar(select(DeliveryRecord).where(
+                DeliveryRecord.notice_key == notice_key,
+                DeliveryRecord.route == route_of(channel, address)))
             assert delivery is not None, "claim before recording"
             session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
                                 detail=detail))
@@ -154,11 +137,11 @@ class Ledger:
             delivery.provider_message_id = message_id or delivery.provider_message_id
             session.commit()
 
-    def deliveries(self, ref: str | None = None) -> list[Delivery]:
+    def deliveries(self, ref: str | None = None) -> list[DeliveryRecord]:
         with Session(self.engine) as session:
-            query = select(Delivery).order_by(Delivery.id)
+            query = select(DeliveryRecord).order_by(DeliveryRecord.id)
             if ref is not None:
-                query = query.where(Delivery.ref == ref)
+                query = query.where(DeliveryRecord.ref == ref)
             rows = list(session.scalars(query))
             for row in rows:
                 _ = row.attempts  # load before the session closes

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from activities.audit import AuditEvent, utc
+from storage.audit import AuditEvent, utc
 
 COLUMNS = ["id", "at", "plan", "ref", "type", "actor", "details", "prev_hash", "plan_prev_hash",
            "hash"]

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from activities.audit import AuditLog, utc
 from plans import report
+from storage.audit import AuditLog, utc
 from workflows.messages import OccurrenceEvent
 
 
@@ -20,19 +20,19 @@ class ReportError(Exception):
     """Bad input for a report or a KPI value: one line for the user."""
 
 
-def occurrences(audit: AuditLog, plan: str, *, now: datetime) -> list[report.Occurrence]:
+def occurrences(audit: AuditLog, plan: str, *, now: datetime) -> list[report.ClassifiedOccurrence]:
     rows = audit.events(plan=plan)
     if not rows:
         raise ReportError(f"no audit rows for plan {plan!r}")
-    events: dict[str, list[report.Event]] = defaultdict(list)
+    events: dict[str, list[report.AuditedEvent]] = defaultdict(list)
     for row in rows:
         if row.type != "plan.loaded":
-            events[row.ref].append(report.Event(row.ref, row.type, utc(row.at), row.actor,
+            events[row.ref].append(report.AuditedEvent(row.ref, row.type, utc(row.at), row.actor,
                                                 json.loads(row.details)))
     return [report.classify(ref, evs, now=now) for ref, evs in sorted(events.items())]
 
 
-def in_period(occ: report.Occurrence, period: str | None) -> bool:
+def in_period(occ: report.ClassifiedOccurrence, period: str | None) -> bool:
     if period is None:
         return True
     first, after = report.period_bounds(period)
@@ -57,7 +57,7 @@ def build(audit: AuditLog, plan: str, *, by: report.By, period: str | None,
     }
 
 
-def kpi_line(occ: report.Occurrence, kpi: dict[str, Any]) -> dict[str, Any]:
+def kpi_line(occ: report.ClassifiedOccurrence, kpi: dict[str, Any]) -> dict[str, Any]:
     latest = occ.kpi_values.get(kpi["id"])
     target = Decimal(str(kpi["target"])) if kpi.get("target") is not None else None
     met = None
@@ -124,9 +124,9 @@ def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, by: str,
                             details={"kpi": kpi_id, "value": str(number),
                                      "as_of": as_of.isoformat(), "unit": kpi.get("unit")})
     audit.append(event)
-    return kpi_line(report.classify(ref, [report.Event(ref, "started", utc(started.at), None,
+    return kpi_line(report.classify(ref, [report.AuditedEvent(ref, "started", utc(started.at), None,
                                                        json.loads(started.details)),
-                                          report.Event(ref, event.type, event.at, by,
+                                          report.AuditedEvent(ref, event.type, event.at, by,
                                                        event.details)],
                                     now=datetime.now(UTC)), kpi)
 

@@ -1,0 +1,159 @@
+"""What every command group shares: the consoles, the settings, turning the errors a user can
+fix into one line and an exit code, and reading the options every group takes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from temporalio.client import Client
+
+from dondoc.files import Loaded, read_plan
+from dondoc.settings import Settings, load_settings
+from plans.validation import Problem
+from storage.audit import AuditLog
+from storage.ledger import Ledger
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+T = TypeVar("T")
+
+StateDir = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="state folder (else DONDOC_STATE_DIR, else .dondoc/)"),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
+Ref = Annotated[str, typer.Argument(help="occurrence reference PLAN/TASK[/UNIT][@PERIOD]")]
+By = Annotated[str, typer.Option("--by", help="who does it: a unit or person id of the plan")]
+Reason = Annotated[str, typer.Option("--reason", help="why")]
+
+
+def group(help_text: str) -> typer.Typer:
+    """A command group; rich markup is off: help texts hold "[/UNIT]" and "[@PERIOD]"."""
+    return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False,
+                       rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+def settings(state_dir: Path | None = None) -> Settings:
+    """The settings, with the state folder from --state-dir, and the address of a `dondoc dev`
+    running on that folder when DONDOC_TEMPORAL_ADDRESS does not name another server."""
+    resolved = load_settings().with_state_dir(state_dir)
+    if "temporal_address" not in resolved.model_fields_set:
+        from dondoc.devserver import dev_address
+
+        address = dev_address(resolved)
+        if address:
+            resolved = resolved.model_copy(update={"temporal_address": address})
+    return resolved
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(message, markup=False)
+    return typer.Exit(code)
+
+
+def print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        err.print(str(problem), markup=False)
+
+
+def count_problems(problems: list[Problem]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def load_or_exit(path: Path, contacts: Path | None = None) -> Loaded:
+    loaded, problems = read_plan(
+        path, calendar_file=settings().calendar_file, contacts_file=contacts
+    )
+    print_problems(problems)
+    if loaded is None:
+        raise fail(f"{path}: not loaded ({count_problems(problems)})")
+    return loaded
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise fail(f"{option}: {value!r} is not a date (use 2025-04-30 or 30/04/2025)", 2)
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a client coroutine; turn the errors a user can fix into one line and an exit code."""
+    from dondoc.services.operate import Refused
+    from dondoc.services.read import UnknownRef
+    from dondoc.temporal import Unreachable
+
+    try:
+        return asyncio.run(work)
+    except Unreachable as error:
+        raise fail(str(error)) from None
+    except UnknownRef as error:
+        raise fail(str(error)) from None
+    except Refused as error:
+        if error.kind == "AlreadyDone":
+            out.print(str(error), markup=False)
+            raise typer.Exit(0) from None
+        raise fail(f"refused: {error}") from None
+
+
+async def client_for(config: Settings) -> Client:
+    from dondoc.temporal import connect
+
+    return await connect(config)
+
+
+def ledger_of(config: Settings) -> Ledger | None:
+    """The delivery ledger when this machine has one (the state folder's or the database's).
+    Connecting does not migrate: an auditor's read-only role may read, never change, the
+    schema."""
+    from dondoc.db import database_url
+
+    if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
+        return None
+    return Ledger.connect(database_url(config))
+
+
+def audit_or_exit(config: Settings) -> AuditLog:
+    ledger = ledger_of(config)
+    if ledger is None:
+        raise fail(f"no dondoc database in {config.state_dir} (set DONDOC_DATABASE_URL or "
+                   "--state-dir)")
+    return AuditLog(ledger.engine)
+
+
+def refused_write(error: Exception) -> typer.Exit:
+    from dondoc.db import is_read_only_refusal
+
+    if is_read_only_refusal(error):
+        return fail("the database refused to write: this user has read-only (auditor) access; "
+                    "ask the office to do it")
+    raise error
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+STATE_VI = {
+    "scheduled": "đang thực hiện trong hạn", "due_soon": "sắp đến hạn", "overdue": "quá hạn",
+    "done_on_time": "hoàn thành đúng hạn", "done_late": "hoàn thành quá hạn",
+    "paused": "tạm dừng", "cancelled": "đã hủy", "waiting_trigger": "chờ sự kiện",
+    "ongoing": "thường xuyên",
+}

@@ -1,0 +1,37 @@
+"""dondoc's database: migrations, auditor access."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dondoc.cli.common import StateDir, fail, group, out, settings
+
+app = group("dondoc's database: migrations, auditor access.")
+
+
+@app.command("upgrade")
+def db_upgrade(state_dir: StateDir = None) -> None:
+    """Bring the database to the latest schema (workers also do it when they start)."""
+    from dondoc.db import database_url, upgrade
+
+    upgrade(database_url(settings(state_dir)))
+    out.print("database schema up to date", markup=False)
+
+
+@app.command("grant-auditor")
+def db_grant_auditor(
+    login: Annotated[str, typer.Argument(help="the auditor's PostgreSQL login, e.g. thanh_tra")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          help="the login's password")],
+    state_dir: StateDir = None,
+) -> None:
+    """Give an auditor read-only access: SELECT on the audit and report tables, nothing else."""
+    from dondoc.db import database_url, grant_auditor
+
+    try:
+        grant_auditor(database_url(settings(state_dir)), login, password)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    out.print(f"{login} can now read the audit log and reports, and write nothing", markup=False)

@@ -1,0 +1,172 @@
+"""Operations on running occurrences: complete, extend, approve, deny, reopen, pause, resume,
+cancel, check in, trigger an event, record a KPI value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+from dondoc.cli.common import (
+    HCM,
+    STATE_VI,
+    By,
+    Reason,
+    Ref,
+    StateDir,
+    audit_or_exit,
+    client_for,
+    fail,
+    group,
+    out,
+    parse_day,
+    refused_write,
+    run,
+    settings,
+)
+from dondoc.services import operate as operating
+from dondoc.services import report as reporting
+from plans.vietnamese import format_datetime
+from workflows.messages import (
+    ActorReason,
+    Checkin,
+    Complete,
+    Evidence,
+    ExtensionRequest,
+    Status,
+)
+from workflows.occurrence import OccurrenceWorkflow
+
+app = group("Operations on occurrences.")
+kpi_app = group("KPI values (chỉ tiêu).")
+
+
+def _operate(ref: str, update: str, argument: BaseModel, state_dir: Path | None) -> None:
+    async def work() -> Status:
+        client = await client_for(settings(state_dir))
+        return await operating.operate(client, ref, getattr(OccurrenceWorkflow, update), argument)
+
+    result = run(work())
+    due = format_datetime(result.due.astimezone(HCM)) if result.due else "-"
+    out.print(f"{result.ref}: {STATE_VI.get(result.state, result.state)} (hạn {due})",
+              markup=False)
+
+
+def _evidence(text: str, evidence_date: str | None, link: str | None, note: str | None
+              ) -> Evidence:
+    number, written_date = operating.split_evidence(text)
+    day = parse_day(evidence_date or written_date, "--evidence-date")
+    return Evidence(number=number, date=day or datetime.now(HCM).date(), link=link, note=note)
+
+
+@app.command()
+def complete(
+    ref: Ref, by: By,
+    evidence: Annotated[str, typer.Option(help="the unit's report: 'số 123/BC-TTYT ngày 28/03/2025'")],
+    evidence_date: Annotated[str | None, typer.Option(help="the report's date")] = None,
+    link: Annotated[str | None, typer.Option(help="link to the report")] = None,
+    note: Annotated[str | None, typer.Option(help="a note")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Record that a unit reported completion, with its evidence."""
+    _operate(ref, "complete", Complete(by=by, evidence=_evidence(evidence, evidence_date, link,
+                                                                 note)), state_dir)
+
+
+@app.command()
+def extend(
+    ref: Ref, by: By, reason: Reason,
+    until: Annotated[str, typer.Option(help="the new deadline (dd/mm/yyyy)")],
+    state_dir: StateDir = None,
+) -> None:
+    """Ask for a new deadline; the responsible leader approves or denies it."""
+    day = parse_day(until, "--until")
+    assert day is not None
+    _operate(ref, "request_extension", ExtensionRequest(by=by, until=day, reason=reason),
+             state_dir)
+
+
+@app.command("approve-extension")
+def approve_extension(ref: Ref, by: By, reason: Annotated[str, typer.Option()] = "",
+                      state_dir: StateDir = None) -> None:
+    """The responsible leader grants the pending extension."""
+    _operate(ref, "approve_extension", ActorReason(by=by, reason=reason), state_dir)
+
+
+def _actor_reason_command(name: str, update: str, help_text: str) -> None:
+    """The operations that take only who does it and why."""
+
+    def command(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
+        _operate(ref, update, ActorReason(by=by, reason=reason), state_dir)
+
+    app.command(name, help=help_text)(command)
+
+
+for _name, _update, _help in [
+    ("reopen", "reopen", "Reject the evidence of a completed occurrence: it is open again."),
+    ("deny-extension", "deny_extension", "The responsible leader refuses the pending extension."),
+    ("pause", "pause", "Stop reminders and escalations until resumed."),
+    ("resume", "resume", "Resume a paused occurrence; what fell due meanwhile is not sent."),
+    ("cancel", "cancel", "Cancel an occurrence for good."),
+]:
+    _actor_reason_command(_name, _update, _help)
+
+
+@app.command()
+def checkin(ref: Ref, by: By, note: Annotated[str, typer.Option(help="progress")],
+            state_dir: StateDir = None) -> None:
+    """Report progress on an ongoing ("Thường xuyên") task."""
+    _operate(ref, "checkin", Checkin(by=by, note=note), state_dir)
+
+
+@app.command()
+def trigger(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    event: Annotated[str, typer.Argument(help="event id, e.g. ubnd-ban-hanh-kh")],
+    at: Annotated[str, typer.Option(help="when it happened (dd/mm/yyyy)")],
+    by: By,
+    state_dir: StateDir = None,
+) -> None:
+    """The event happened: start the clock of every task waiting for it."""
+    day = parse_day(at, "--at")
+    assert day is not None
+
+    async def work() -> list[tuple[str, Status | operating.Refused]]:
+        client = await client_for(settings(state_dir))
+        return await operating.trigger(client, plan, event, at=day, by=by)
+
+    results = run(work())
+    if not results:
+        raise fail(f"no occurrence of plan {plan!r} waits for {event!r}")
+    for ref, outcome in results:
+        if isinstance(outcome, Status) and outcome.due is not None:
+            out.print(f"{ref}: hạn {format_datetime(outcome.due.astimezone(HCM))}", markup=False)
+        else:
+            out.print(f"{ref}: {outcome}", markup=False)
+
+
+@kpi_app.command("record")
+def kpi_record(
+    ref: Ref, by: By,
+    value: Annotated[str, typer.Option(help="the measured value, e.g. 58 or 58.5")],
+    as_of: Annotated[str, typer.Option("--as-of", help="the day it was measured (dd/mm/yyyy)")],
+    kpi: Annotated[str | None, typer.Option(help="the KPI id, when the task has several")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Record a KPI's value; reports show the latest against its target."""
+    day = parse_day(as_of, "--as-of")
+    assert day is not None
+    audit = audit_or_exit(settings(state_dir))
+    line: dict[str, Any]
+    try:
+        line = reporting.record_kpi(audit, ref, value=value, as_of=day, by=by, kpi_id=kpi,
+                                    today=datetime.now(HCM).date())
+    except reporting.ReportError as error:
+        raise fail(str(error)) from None
+    except Exception as error:
+        raise refused_write(error) from None
+    out.print(f"{ref}: {line['indicator']} = {line['value']} {line['unit'] or ''} "
+              f"(chỉ tiêu {line['comparator']} {line['target']})", markup=False)

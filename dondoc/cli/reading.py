@@ -1,0 +1,146 @@
+"""Reading: where occurrences stand, an occurrence's timeline, the plan's report."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from dondoc.cli.common import (
+    HCM,
+    STATE_VI,
+    AsJson,
+    Ref,
+    StateDir,
+    audit_or_exit,
+    client_for,
+    fail,
+    group,
+    ledger_of,
+    out,
+    print_json,
+    run,
+    settings,
+)
+from dondoc.services import read as reading
+from dondoc.services import report as reporting
+from plans.vietnamese import format_datetime
+from storage.audit import AuditLog
+
+app = group("Reading occurrences and reports.")
+
+
+@app.command()
+def status(
+    plan: Annotated[str | None, typer.Option(help="plan id")] = None,
+    unit: Annotated[str | None, typer.Option(help="unit id")] = None,
+    state: Annotated[str | None, typer.Option(help="scheduled, due_soon, overdue, ...")] = None,
+    as_json: AsJson = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Where every occurrence stands: scheduled, due soon, overdue, done, paused ..."""
+    from workflows.messages import State
+
+    if state is not None and state not in State.__args__:  # type: ignore[attr-defined]
+        from plans.validation import closest
+
+        raise fail(f"--state: unknown state {state!r}{closest(state, State.__args__)}", 2)  # type: ignore[attr-defined]
+
+    async def work() -> list[reading.StatusRow]:
+        return await reading.status(await client_for(settings(state_dir)), plan=plan, unit=unit,
+                                   state=state)
+
+    rows = run(work())
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(expand=True)
+    for column in ("Mã (ref)", "Đơn vị", "Hạn", "Trạng thái", "Mức báo cáo"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.ref, row.unit or "", format_datetime(row.due.astimezone(HCM))
+                      if row.due else "", STATE_VI.get(row.state, row.state),
+                      str(row.escalation_level or ""))
+    out.print(table)
+    out.print(f"{len(rows)} occurrences", markup=False)
+
+
+@app.command()
+def history(ref: Ref, as_json: AsJson = False,
+            state_dir: StateDir = None) -> None:
+    """The occurrence's timeline: reminders, escalations, completion, extensions, by whom."""
+    config = settings(state_dir)
+    ledger = ledger_of(config)
+    audit = AuditLog(ledger.engine) if ledger is not None else None
+
+    async def work() -> list[dict[str, Any]]:
+        # The audit log answers without Temporal, years after its retention deleted the run.
+        if audit is not None and audit.events(ref=ref):
+            return await reading.history(None, ref, ledger, audit)
+        return await reading.history(await client_for(config), ref, ledger, audit)
+
+    rows = run(work())
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        at = format_datetime(datetime.fromisoformat(row["at"]).astimezone(HCM))
+        rest = {k: v for k, v in row.items() if k not in ("at", "type", "actor") and v not in
+                (None, "", [], {})}
+        who = f" bởi {row['actor']}" if row.get("actor") else ""
+        details = ", ".join(f"{k}={v}" for k, v in rest.items())
+        out.print(f"{at}  {row['type']}{who}  {details}", markup=False)
+
+
+@app.command()
+def report(
+    plan: Annotated[str, typer.Option(help="plan id")],
+    period: Annotated[str | None, typer.Option(help="2025, 2025-Q1, 2025-H1, 2025-03")] = None,
+    by: Annotated[str, typer.Option(help="unit, leader or task")] = "unit",
+    as_json: AsJson = False,
+    as_csv: Annotated[bool, typer.Option("--csv")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Done on time, done late, open, overdue, paused, cancelled; on-time rates; KPIs."""
+    if by not in ("unit", "leader", "task"):
+        raise fail(f"--by: {by!r} is not unit, leader or task", 2)
+    audit = audit_or_exit(settings(state_dir))
+    try:
+        data = reporting.build(audit, plan, by=by, period=period,  # type: ignore[arg-type]
+                               now=datetime.now(HCM))
+    except reporting.ReportError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        print_json(data)
+    elif as_csv:
+        sys.stdout.buffer.write(reporting.as_csv(data))
+    else:
+        _print_report(data)
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    from plans.report import CATEGORIES, VIETNAMESE
+
+    out.print(f"Kế hoạch {data['plan']}" + (f", kỳ {data['period']}" if data["period"] else ""),
+              markup=False)
+    table = Table(expand=True)
+    table.add_column({"unit": "Đơn vị", "leader": "Lãnh đạo", "task": "Nhiệm vụ"}[data["by"]])
+    for category in CATEGORIES:
+        table.add_column(VIETNAMESE[category], justify="right")
+    table.add_column("Tỷ lệ đúng hạn", justify="right")
+    for row in data["rows"]:
+        rate = row["on_time_rate"]
+        table.add_row(row["key"], *(str(row[c]) for c in CATEGORIES),
+                      "" if rate is None else f"{rate * 100:.0f}%")
+    out.print(table)
+    for kpi in data["kpis"]:
+        value = kpi["value"] or "chưa báo cáo"
+        out.print(f"{kpi['ref']}: {kpi['indicator']} {kpi['comparator']} {kpi['target']} "
+                  f"{kpi['unit'] or ''}: {value}" + (" (đạt)" if kpi["met"] else
+                                                    " (chưa đạt)" if kpi["met"] is False else ""),
+                  markup=False)
+
+

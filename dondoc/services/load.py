@@ -1,0 +1,219 @@
+"""Load a plan: one workflow per occurrence; a new version applies the exact difference."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from dondoc.files import Loaded
+from dondoc.services.operate import failure_kind
+from dondoc.settings import Settings
+from dondoc.temporal import register_search_attributes
+from plans.model import Plan
+from plans.schedule import Occurrence, expand
+from workflows.messages import (
+    ActorReason,
+    Amendment,
+    OccurrenceInput,
+    Party,
+    PlanContext,
+    PlanRecord,
+)
+from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
+from workflows.plan import PlanWorkflow, plan_record, plan_workflow_id
+
+LoadOutcome = Literal["started", "unchanged", "amended", "cancelled", "exists"]
+# "exists": an occurrence of the previous version that has closed, or a start that found its
+# workflow already there (a load interrupted after starting it).
+
+
+# -- building workflow inputs -------------------------------------------------------------------
+
+
+def plan_version(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def plan_context(plan: Plan) -> PlanContext:
+    parties = {u.id: Party(id=u.id, name=u.name) for u in plan.units}
+    parties |= {p.id: Party(id=p.id, name=p.display) for p in plan.people}
+    return PlanContext(plan_id=plan.plan.id, number=plan.plan.number, title=plan.plan.title,
+                       office=plan.roles.office, steering_committee=plan.roles.steering_committee,
+                       parties=parties)
+
+
+def spec_hash(occurrence: Occurrence) -> str:
+    return hashlib.sha256(occurrence.model_dump_json().encode()).hexdigest()[:16]
+
+
+def inputs(loaded: Loaded) -> list[OccurrenceInput]:
+    context, version = plan_context(loaded.plan), plan_version(loaded.text)
+    return [
+        OccurrenceInput(occurrence=occ, plan=context, calendar=loaded.calendar,
+                        spec_hash=spec_hash(occ), plan_version=version)
+        for occ in expand(loaded.plan)
+    ]
+
+
+
+@dataclass
+class LoadSummary:
+    plan: str
+    version: str
+    outcomes: dict[str, LoadOutcome] = field(default_factory=dict)
+    past_due: list[str] = field(default_factory=list)
+
+    def count(self, outcome: LoadOutcome) -> int:
+        return sum(1 for o in self.outcomes.values() if o == outcome)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan, "version": self.version,
+            **{o: self.count(o) for o in ("started", "unchanged", "amended", "cancelled", "exists")},
+            "past_due": len(self.past_due),
+            "occurrences": self.outcomes,
+        }
+
+
+
+async def save_plan_record(client: Client, record: PlanRecord, task_queue: str) -> None:
+    await client.start_workflow(
+        PlanWorkflow.run, record, id=plan_workflow_id(record.plan_id), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        static_summary=f"plan {record.plan_id}, version {record.version}")
+
+
+async def load(
+    client: Client,
+    loaded: Loaded,
+    *,
+    task_queue: str,
+    now: datetime,
+    dry_run: bool = False,
+    on_progress: Callable[[str, LoadOutcome], None] | None = None,
+    concurrency: int = 16,
+) -> LoadSummary:
+    """Start what is new, amend what changed, cancel what the new version removed.
+
+    Every step is idempotent (the workflow id is the reference), so a load interrupted halfway
+    finishes when it is run again, and loading the same file twice starts nothing. The plan's
+    record (PlanWorkflow) says what the previous version had.
+    """
+    items = inputs(loaded)
+    plan_id = loaded.plan.plan.id
+    version = items[0].plan_version if items else plan_version(loaded.text)
+    summary = LoadSummary(plan=plan_id, version=version)
+    await register_search_attributes(client, client.namespace)
+    previous = await plan_record(client, plan_id) or PlanRecord(plan_id=plan_id)
+    wanted = {i.occurrence.ref for i in items}
+    gate = asyncio.Semaphore(concurrency)
+
+    def done(ref: str, outcome: LoadOutcome) -> None:
+        summary.outcomes[ref] = outcome
+        if on_progress:
+            on_progress(ref, outcome)
+
+    async def one(item: OccurrenceInput) -> None:
+        ref = item.occurrence.ref
+        async with gate:
+            if previous.occurrences.get(ref) == item.spec_hash:
+                outcome: LoadOutcome = "unchanged"
+            elif ref in previous.occurrences:
+                outcome = "amended" if dry_run else await _amend(client, item)
+            else:
+                outcome = "started" if dry_run else await _start(client, item, task_queue)
+        if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
+            summary.past_due.append(ref)
+        done(ref, outcome)
+
+    async def remove(ref: str) -> None:
+        async with gate:
+            if not dry_run:
+                await _cancel(client, ref, ActorReason(
+                    by=loaded.plan.roles.office,
+                    reason=f"removed from plan {plan_id} (version {version})"))
+        done(ref, "cancelled")
+
+    await asyncio.gather(*(one(i) for i in items),
+                         *(remove(ref) for ref in sorted(set(previous.occurrences) - wanted)))
+    if not dry_run:
+        await save_plan_record(client, PlanRecord(
+            plan_id=plan_id, version=version,
+            occurrences={i.occurrence.ref: i.spec_hash for i in items},
+            waits_for={i.occurrence.ref: i.occurrence.waits_for for i in items
+                       if i.occurrence.waits_for},
+            context=plan_context(loaded.plan),
+            file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
+            previous_version=previous.version), task_queue)
+    return summary
+
+
+async def _amend(client: Client, item: OccurrenceInput) -> LoadOutcome:
+    try:
+        await client.get_workflow_handle(item.occurrence.ref).execute_update(
+            OccurrenceWorkflow.amend,
+            Amendment(occurrence=item.occurrence, plan=item.plan, calendar=item.calendar,
+                      spec_hash=item.spec_hash, plan_version=item.plan_version))
+    except WorkflowUpdateFailedError as error:
+        if failure_kind(error) != "AlreadyDone":
+            raise
+    except RPCError as error:  # closed: completed and past its review period, or cancelled
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return "exists"
+    return "amended"
+
+
+async def _cancel(client: Client, ref: str, reason: ActorReason) -> None:
+    try:
+        await client.get_workflow_handle(ref).execute_update(OccurrenceWorkflow.cancel, reason)
+    except WorkflowUpdateFailedError as error:
+        if failure_kind(error) != "AlreadyDone":
+            raise
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
+async def _start(client: Client, item: OccurrenceInput, task_queue: str) -> LoadOutcome:
+    occ = item.occurrence
+    try:
+        await client.start_workflow(
+            OccurrenceWorkflow.run,
+            item,
+            id=occ.ref,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(initial_search_attributes(item)),
+            static_summary=f"{occ.title[:180]}",
+        )
+    except WorkflowAlreadyStartedError:
+        return "exists"
+    return "started"
+
+
+
+
+def install_contacts(source: Path, plan_id: str, config: Settings) -> Path:
+    """Put a validated contacts file where workers read it: <contacts dir>/<plan id>.yaml."""
+    folder = config.contacts_dir or config.state_dir / "contacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{plan_id}.yaml.tmp"
+    temporary.write_text(source.read_text("utf-8"), "utf-8")
+    temporary.replace(folder / f"{plan_id}.yaml")  # atomic: a worker never reads half a file
+    return folder

@@ -1,0 +1,169 @@
+"""Read occurrences: find them, where they stand, their timeline (the audit log first: it
+outlives Temporal's retention)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+
+from storage.audit import AuditLog, utc
+from storage.ledger import Ledger
+from workflows.messages import OccurrenceEvent
+from workflows.occurrence import (
+    DUE_AT,
+    ESCALATION_LEVEL,
+    OCCURRENCE_STATE,
+    PLAN_ID,
+    TASK_ID,
+    UNIT_ID,
+)
+from workflows.plan import loaded_plans, plan_record
+
+
+class UnknownRef(Exception):
+    def __init__(self, ref: str, suggestions: list[str]) -> None:
+        hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
+        super().__init__(f"no occurrence {ref!r}{hint}")
+        self.suggestions = suggestions
+
+
+
+async def all_refs(client: Client, plan_id: str | None = None) -> list[str]:
+    query = f"PlanId = '{plan_id}'" if plan_id else "WorkflowType = 'OccurrenceWorkflow'"
+    return sorted({e.id async for e in client.list_workflows(query, limit=20000)})
+
+
+async def handle_for(client: Client, ref: str) -> WorkflowHandle[Any, Any]:
+    handle = client.get_workflow_handle(ref)
+    try:
+        await handle.describe()
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        plan_id = ref.split("/", 1)[0]
+        refs = await all_refs(client, plan_id) or await all_refs(client)
+        raise UnknownRef(ref, difflib.get_close_matches(ref, refs, n=3, cutoff=0.4)) from None
+    return handle
+
+
+class StatusRow(BaseModel):
+    ref: str
+    plan: str
+    task: str
+    unit: str | None
+    due: datetime | None
+    state: str
+    escalation_level: int
+    running: bool
+
+
+async def status(client: Client, *, plan: str | None = None, unit: str | None = None,
+                 state: str | None = None) -> list[StatusRow]:
+    clauses = ["WorkflowType = 'OccurrenceWorkflow'"]
+    if plan:
+        clauses.append(f"PlanId = '{plan}'")
+    if unit:
+        clauses.append(f"UnitId = '{unit}'")
+    if state:
+        clauses.append(f"OccurrenceState = '{state}'")
+    rows = []
+    async for e in client.list_workflows(" AND ".join(clauses), limit=20000):
+        attrs = e.typed_search_attributes
+        rows.append(StatusRow(
+            ref=e.id, plan=attrs.get(PLAN_ID) or "", task=attrs.get(TASK_ID) or "",
+            unit=attrs.get(UNIT_ID), due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
+            escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
+            running=e.status == WorkflowExecutionStatus.RUNNING))
+    return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
+
+
+async def waiting_for(client: Client, plan_id: str, event: str) -> list[str]:
+    """The plan's occurrences that wait for `event`, from the plan's record."""
+    record = await plan_record(client, plan_id)
+    if record is None:
+        raise UnknownRef(plan_id, difflib.get_close_matches(
+            plan_id, await loaded_plans(client), n=3, cutoff=0.4))
+    return sorted(ref for ref, waits in record.waits_for.items() if waits == event)
+
+
+
+def audited_events(audit: AuditLog, ref: str) -> list[OccurrenceEvent]:
+    return [OccurrenceEvent(key=row.key, ref=row.ref, plan=row.plan, type=row.type,  # type: ignore[arg-type]
+                            at=utc(row.at), actor=row.actor, details=json.loads(row.details))
+            for row in audit.events(ref=ref)]
+
+
+async def history(client: Client | None, ref: str, ledger: Ledger | None = None,
+                  audit: AuditLog | None = None) -> list[dict[str, Any]]:
+    """The occurrence's timeline, oldest first: from the audit log when there is one (it
+    outlives Temporal's retention), else from the workflow's history. With the delivery
+    ledger, each notice row lists its attempts (outcome, provider code, when)."""
+    events = audited_events(audit, ref) if audit is not None else []
+    if not events:
+        if client is None:
+            raise UnknownRef(ref, [])
+        events = await temporal_events(client, ref)
+    rows = [row for e in sorted({e.key: e for e in events}.values(), key=lambda e: (e.at, e.key))
+            for row in timeline_rows(e)]
+    return with_attempts(rows, ref, ledger)
+
+
+async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:
+    await handle_for(client, ref)
+    events: list[OccurrenceEvent] = []
+    runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
+    for run_id in runs or [None]:
+        handle = client.get_workflow_handle(ref, run_id=run_id)
+        async for event in handle.fetch_history_events():
+            if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                continue
+            attributes = event.activity_task_scheduled_event_attributes
+            if attributes.activity_type.name != "record_event":
+                continue
+            (decoded,) = pydantic_data_converter.payload_converter.from_payloads(
+                attributes.input.payloads, [OccurrenceEvent])
+            events.append(decoded)
+    return events
+
+
+def with_attempts(rows: list[dict[str, Any]], ref: str, ledger: Ledger | None
+                  ) -> list[dict[str, Any]]:
+    if ledger is not None:
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for delivery in ledger.deliveries(ref):
+            by_key.setdefault(delivery.notice_key, []).extend(
+                {"at": a.at.isoformat(), "channel": delivery.channel, "outcome": a.outcome,
+                 "provider_code": a.provider_code, "detail": a.detail}
+                for a in delivery.attempts)
+        for row in rows:
+            found = by_key.get(row.pop("key", None) or "")
+            if found:
+                row["attempts"] = sorted(found, key=lambda a: a["at"])
+    else:
+        for row in rows:
+            row.pop("key", None)
+    return rows
+
+
+def timeline_rows(event: OccurrenceEvent) -> Iterable[dict[str, Any]]:
+    """One row per recipient for a sent notice, else one row per event."""
+    base = {"at": event.at.isoformat(), "type": event.type, "actor": event.actor}
+    details = dict(event.details)
+    recipients = details.pop("recipients", None)
+    if not recipients:
+        yield base | details
+        return
+    for recipient in recipients:
+        yield base | details | {
+            "recipient_role": recipient["role"], "recipient": recipient["id"],
+            "channel": recipient["channel"], "outcome": recipient["outcome"],
+            "provider_code": recipient.get("provider_code"), "key": recipient.get("key")}

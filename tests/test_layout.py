@@ -1,0 +1,65 @@
+"""The architecture as the tree shows it: which package may import which, and one meaning per
+type name (a reader who sees `Delivery` knows which one it is)."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+PACKAGES = ("plans", "workflows", "storage", "activities", "dondoc")
+# What each package may import of ours. `worker` is the composition root: dondoc's `worker`
+# and `dev` commands start one, nothing else imports it.
+ALLOWED = {
+    "plans": {"plans"},
+    "workflows": {"workflows", "plans"},
+    "storage": {"storage", "plans", "workflows"},
+    "activities": {"activities", "storage", "plans", "workflows"},
+    "dondoc": {"dondoc", "storage", "plans", "workflows", "worker"},
+}
+OURS = {*PACKAGES, "worker"}
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names & OURS
+
+
+def test_each_package_imports_only_the_layers_below_it():
+    wrong = [f"{path.relative_to(ROOT)} imports {sorted(imported(path) - ALLOWED[package])}"
+             for package in PACKAGES for path in modules(package)
+             if imported(path) - ALLOWED[package]]
+    assert wrong == []
+
+
+def test_only_the_worker_and_dev_commands_start_a_worker():
+    importers = {str(path.relative_to(ROOT)) for path in modules("dondoc")
+                 if "worker" in imported(path)}
+    assert importers == {"dondoc/dev.py", "dondoc/cli/runtime.py"}
+
+
+def test_no_two_types_share_a_name():
+    defined: dict[str, list[str]] = defaultdict(list)
+    for package in PACKAGES:
+        for path in modules(package):
+            for node in ast.parse(path.read_text("utf-8")).body:
+                if isinstance(node, ast.ClassDef):
+                    defined[node.name].append(str(path.relative_to(ROOT)))
+                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Subscript) \
+                        and isinstance(node.value.value, ast.Name) \
+                        and node.value.value.id == "Literal":
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            defined[target.id].append(str(path.relative_to(ROOT)))
+    shared = {name: places for name, places in defined.items() if len(places) > 1}
+    assert shared == {}
