@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 from plans.calendar import CalendarOverrides, WorkingCalendar
+from plans.limits import MAX_FILE_BYTES
 from plans.model import Contacts, Plan
 from plans.validation import Checked, Problem, check_calendar, check_contacts, check_plan
-from plans.yamlsource import Position, YamlProblem, read_yaml
+from plans.yamlsource import TOO_LARGE, Position, YamlProblem, read_yaml
 
 
 @dataclass(frozen=True)
@@ -22,14 +23,24 @@ class Loaded:
 
 
 def _read_text(path: Path) -> str | Problem:
+    """The file's text; never more than the size limit is read."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return Problem(str(path), Position(1, 1), "", "no such file")
-    except UnicodeDecodeError as error:
-        return Problem(str(path), Position(1, 1), "", f"not UTF-8 text ({error.reason})")
     except OSError as error:
         return Problem(str(path), Position(1, 1), "", error.strerror or str(error))
+    if len(data) > MAX_FILE_BYTES:
+        return Problem(str(path), Position(1, 1), "", TOO_LARGE)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8")  # what decodes, up to the bad byte
+        where = Position(before.count("\n") + 1, len(before) - before.rfind("\n"))
+        return Problem(str(path), where, "", f"not UTF-8 text ({error.reason}): save the file "
+                       "as UTF-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
 
 
 def read_calendar(path: Path | None) -> tuple[CalendarOverrides | None, list[Problem]]:
