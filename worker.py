@@ -15,18 +15,20 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.anchors import Anchoring
 from activities.archive import Archiver
 from activities.audit import AuditActivities
 from activities.channels import Channel, EmailChannel
 from activities.digest import DigestActivities
 from activities.notify import ContactsBook, Notifier
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
-from dondoc import db, logs
+from dondoc import db, keys, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
 from storage.archive import HistoryArchive
 from storage.audit import AuditLog
 from storage.ledger import Ledger
+from workflows.anchors import AnchorHeadsWorkflow, AuditAnchorsWorkflow
 from workflows.archive import ArchiveWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.occurrence import OccurrenceWorkflow
@@ -52,24 +54,29 @@ def channels(settings: Settings, ledger: Ledger) -> dict[str, Channel]:
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:
+    route_key, audit_key = keys.require(settings, "route"), keys.require(settings, "audit")
     url = db.database_url(settings)
     db.upgrade(url)
-    ledger = Ledger.connect(url)
+    ledger = Ledger.connect(url, route_key)
     notifier = Notifier(
         ledger=ledger,
         contacts=ContactsBook(settings.contacts_dir or settings.state_dir / "contacts"),
         channels=channels(settings, ledger),
         outbox=settings.state_dir / "outbox",
     )
-    audit = AuditActivities(AuditLog(ledger.engine))
-    digest = DigestActivities(client, notifier)
+    audit_log = AuditLog(ledger.engine, audit_key)
+    audit = AuditActivities(audit_log)
+    digest = DigestActivities(client, notifier, audit_log)
+    anchoring = Anchoring(client, audit_log, settings.task_queue)
     archiver = Archiver(HistoryArchive(client, ledger.engine))
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow, ArchiveWorkflow],
+        workflows=[OccurrenceWorkflow, PlanWorkflow, DigestWorkflow, ArchiveWorkflow,
+                   AuditAnchorsWorkflow, AnchorHeadsWorkflow],
         activities=[notifier.send_notice, audit.record_event, digest.build_digests,
-                    digest.send_digest, archiver.archive_closed],
+                    digest.send_digest, archiver.archive_closed,
+                    anchoring.anchor_heads],
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
@@ -78,6 +85,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    for name in ("route", "audit"):  # before anything starts: a missing key stops it here
+        keys.require(settings, name)
     client = await connect(settings)
     try:
         added = await register_search_attributes(client, settings.temporal_namespace)
@@ -104,6 +113,9 @@ def main() -> int:
         asyncio.run(run_worker(settings))
     except Unreachable as error:
         log.error("worker.unreachable", error=str(error))
+        return 1
+    except keys.MissingKey as error:
+        log.error("worker.missing_key", error=str(error))
         return 1
     return 0
 

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import apprise
 
+from plans.masking import mask
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -64,7 +66,7 @@ class EmailChannel:
                                  body_format=apprise.NotifyFormat.HTML, log_level=logging.INFO)
         if result:
             return Sent(ok=True)
-        detail = "; ".join(entry.message for item in result for entry in item.logs())
+        detail = mask("; ".join(entry.message for item in result for entry in item.logs()))
         # Apprise does not pass on the SMTP reply code: a refusal is retried with back-off,
         # and the notifier gives the channel up after a few attempts (see notify.py).
         return Sent(ok=False, retryable=True, code="smtp", detail=detail or "not sent")

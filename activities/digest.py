@@ -15,6 +15,8 @@ from activities.channels import Message
 from activities.notify import Notifier, Outgoing
 from plans.digest import Digest, DigestItem, digests
 from plans.vietnamese import format_date, format_date_long
+from storage.audit import AuditLog
+from workflows.anchors import Anchor, anchor_line
 from workflows.messages import Delivery, PlanContext, Recipient
 from workflows.occurrence import (
     DUE_AT,
@@ -35,6 +37,7 @@ SECTIONS = [("due_this_week", "Đến hạn trong tuần"), ("overdue", "Quá h�
 class DigestActivities:
     client: Client
     notifier: Notifier
+    audit: AuditLog | None = None
 
     @activity.defn(name="build_digests")
     async def build_digests(self, week_start: datetime) -> list[tuple[Digest, PlanContext]]:
@@ -56,16 +59,31 @@ class DigestActivities:
                 escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
                 closed_at=e.close_time if e.status != WorkflowExecutionStatus.RUNNING else None))
         committees = {plan: context.steering_committee for plan, context in contexts.items()}
-        return [(d, contexts[d.plan]) for d in digests(
+        heads = {a.plan: a for a in self.audit.heads(week_start)} if self.audit else {}
+        return [(with_anchor(d, heads.get(d.plan)), contexts[d.plan]) for d in digests(
             items, week_start=week_start, steering_committees=committees) if d.plan in contexts]
 
     @activity.defn(name="send_digest")
     def send_digest(self, digest: Digest, plan: PlanContext) -> Delivery:
         to = Recipient(role=digest.role, party=plan.parties[digest.recipient])
+        key = f"digest/{digest.plan}/{digest.week}/{digest.role}/{digest.recipient}"
+        if digest.audit_head and self.audit is not None:
+            # Kept before it leaves: the copy in the committee's mailbox is the anchor itself.
+            self.audit.record_anchor(Anchor(
+                plan=digest.plan, rows=digest.audit_rows, head=digest.audit_head,
+                at=digest_date(digest), source="digest", reference=key))
         return self.notifier.deliver(Outgoing(
-            key=f"digest/{digest.plan}/{digest.week}/{digest.role}/{digest.recipient}",
+            key=key,
             ref=f"{digest.plan}@digest", plan=plan, kind="digest", to=to,
             render=lambda who, on_behalf: render_digest(digest, plan, who, on_behalf)))
+
+
+def with_anchor(digest: Digest, head: Anchor | None) -> Digest:
+    """The Steering Committee's digest carries the plan's audit head and row count."""
+    if head is None or digest.role != "steering_committee":
+        return digest
+    return digest.model_copy(update={"audit_rows": head.rows, "audit_head": head.head})
+
 
 def render_digest(digest: Digest, plan: PlanContext, to: Recipient,
                   on_behalf: Recipient | None) -> Message:
@@ -96,6 +114,11 @@ def render_digest(digest: Digest, plan: PlanContext, to: Recipient,
             html.append(f"{escape(row)}<br>")
         html.append("</p>")
     lines += ["", f"Bản tổng hợp lập ngày {format_date(digest_date(digest))}."]
+    if digest.audit_head:
+        lines += ["", f"Dấu kiểm nhật ký kiểm toán của kế hoạch: {digest.audit_rows} dòng. "
+                  "Đề nghị lưu giữ thư này: thanh tra dùng dòng sau để đối chiếu nhật ký.",
+                  anchor_line(digest)]
+        html.append(f"<p>{escape(lines[-2])}<br>\n<code>{escape(lines[-1])}</code></p>")
     return Message(subject=subject, text="\n".join(lines), html="\n".join(html),
                    thread=f"digest.{digest.plan}", template="digest",
                    template_data={"so_ke_hoach": number[:30], "tuan": digest.week,

@@ -1,5 +1,5 @@
-"""Temporal Schedules dondoc runs: the weekly digest (Monday 07:30 in Vietnam) and the hourly
-archive of closed histories."""
+"""Temporal Schedules dondoc runs: the weekly digest (Monday 07:30 in Vietnam), the hourly
+archive of closed histories and the daily anchor of the audit log's heads (23:50)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from workflows.anchors import ANCHOR_SCHEDULE, AnchorHeadsWorkflow
 from workflows.archive import ARCHIVE_SCHEDULE, ArchiveWorkflow
 from workflows.digest import DIGEST_SCHEDULE, DigestWorkflow
 
@@ -43,11 +44,22 @@ def archive_schedule(task_queue: str) -> Schedule:
     )
 
 
+def anchor_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(AnchorHeadsWorkflow.run, id="dondoc-anchor-heads",
+                                           task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(
+            hour=[ScheduleRange(23)], minute=[ScheduleRange(50)], comment="hằng ngày, 23:50")],
+            time_zone_name=TIMEZONE),
+    )
+
+
 async def ensure_schedules(client: Client, task_queue: str) -> str:
     """Create the schedules, or bring existing ones up to date; 'created'/'updated' (digest)."""
     outcome = ""
     for schedule_id, schedule in ((DIGEST_SCHEDULE, digest_schedule(task_queue)),
-                                  (ARCHIVE_SCHEDULE, archive_schedule(task_queue))):
+                                  (ARCHIVE_SCHEDULE, archive_schedule(task_queue)),
+                                  (ANCHOR_SCHEDULE, anchor_schedule(task_queue))):
         try:
             await client.create_schedule(schedule_id, schedule)
             outcome = outcome or "created"

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "
         "state folder")
+    route_key: SecretStr | None = Field(
+        None, description="HMAC key of the delivery ledger's address hashes; required with "
+        "PostgreSQL, generated in the state folder for SQLite (see dondoc/keys.py)")
+    audit_key: SecretStr | None = Field(
+        None, description="HMAC key of the audit log's row hashes; required with PostgreSQL, "
+        "generated in the state folder for SQLite")
+    audit_keep_days: int = Field(
+        3653, description="`audit retain` never removes rows younger than this (days)")
 
     def with_state_dir(self, state_dir: Path | None) -> Settings:
         """`--state-dir` wins over DONDOC_STATE_DIR, which wins over `.dondoc/`."""

@@ -36,6 +36,9 @@ class Digest(BaseModel):
     due_this_week: list[DigestItem]
     overdue: list[DigestItem]
     done_late: list[DigestItem]
+    # The plan's audit chain as the committee's copy anchors it (activities/digest.py).
+    audit_rows: int = 0
+    audit_head: str = ""
 
     @property
     def empty(self) -> bool:

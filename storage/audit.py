@@ -2,29 +2,54 @@
 
 Each row carries the hash of the previous row of its occurrence and of its plan, and its own
 hash over its content and those two, so an edited or deleted row breaks both chains at the row
-after it. Rows are appended by the `record_event` activity (activities/audit.py), keyed by the
-event's key (workflow + sequence): a retried write is one row. `verify` recomputes the chains
-and names the first row that does not hold.
+after it. The row hash is an HMAC under the audit key (dondoc/keys.py), which the database does
+not hold: someone who can write the database cannot forge a row that verifies. Rows are appended
+by the `record_event` activity (activities/audit.py), keyed by the event's key (workflow +
+sequence): a retried write is one row.
+
+What the chains alone cannot show (a whole chain rewritten by someone holding the key, its tail
+cut together with `audit_heads`) the anchors show: each plan's head and row count recorded
+outside the database, in Temporal (workflows/anchors.py) and in the weekly digest the Steering
+Committee receives. `verify` checks the rows, the heads, the retentions, the archived histories
+and every anchor it is given, and names the check that failed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.archive import ArchivedHistory
 from storage.base import Base, utc
+from workflows.anchors import Anchor
 from workflows.messages import OccurrenceEvent
 
-__all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditLog", "Broken", "canonical", "utc"]
+__all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditLog", "Broken", "Verified", "canonical",
+           "utc"]
 GENESIS = "0" * 64
+SYSTEM_PLAN = "_audit"  # the log's own events (retention) chain here
 
 
 class AuditEvent(Base):
@@ -40,16 +65,61 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text, doc="canonical JSON")
     prev_hash: Mapped[str] = mapped_column(String(64), doc="previous row of this occurrence")
     plan_prev_hash: Mapped[str] = mapped_column(String(64), doc="previous row of this plan")
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), index=True)
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0",
+                                        doc="hash is an HMAC under the audit key")
 
 
 class AuditHead(Base):
-    """The last hash of each chain (`occ:<ref>`, `plan:<id>`): the lock appends serialize on."""
+    """The last hash of each chain (`occ:<ref>`, `plan:<id>`): the lock appends serialize on.
+    The database lets a head move only forward, to a row naming the old head."""
 
     __tablename__ = "audit_heads"
 
     chain: Mapped[str] = mapped_column(String(320), primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRetention(Base):
+    """One use of `dondoc audit retain`: rows older than `before` removed. The triggers let a
+    DELETE through only below a recorded cut-off; the row is itself insert-only and logged."""
+
+    __tablename__ = "audit_retentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(64))
+    event_key: Mapped[str] = mapped_column(String(400), doc="its row in audit_events")
+
+
+class AuditRetained(Base):
+    """Where a chain starts after a retention: the last removed row's hash, and how many rows
+    of the chain were removed in all (so anchors' row counts still add up)."""
+
+    __tablename__ = "audit_retained"
+
+    retention_id: Mapped[int] = mapped_column(ForeignKey("audit_retentions.id"),
+                                              primary_key=True)
+    chain: Mapped[str] = mapped_column(String(320), primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+
+
+class AuditAnchor(Base):
+    """An anchor dondoc sent out of its own hands (a digest's head and row count), kept so that
+    `verify` checks it without the mailbox that received it."""
+
+    __tablename__ = "audit_anchors"
+    __table_args__ = (UniqueConstraint("reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(500))
+    plan: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    head: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
 
 
 def canonical(details: dict[str, Any]) -> str:
@@ -58,44 +128,74 @@ def canonical(details: dict[str, Any]) -> str:
 
 
 def row_hash(*, key: str, plan: str, ref: str, type: str, at: datetime, actor: str | None,
-             details: str, prev_hash: str, plan_prev_hash: str) -> str:
+             details: str, prev_hash: str, plan_prev_hash: str,
+             secret: bytes | None = None) -> str:
+    """HMAC-SHA-256 under `secret`; plain SHA-256 for rows written before the audit key."""
     instant = utc(at).isoformat(timespec="microseconds")
     material = json.dumps([key, plan, ref, type, instant, actor, details, prev_hash,
-                           plan_prev_hash], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(material.encode()).hexdigest()
+                           plan_prev_hash], ensure_ascii=False, separators=(",", ":")).encode()
+    if secret is None:
+        return hashlib.sha256(material).hexdigest()
+    return hmac.new(secret, material, hashlib.sha256).hexdigest()
+
+
+def hash_of(row: AuditEvent, secret: bytes | None) -> str:
+    return row_hash(key=row.key, plan=row.plan, ref=row.ref, type=row.type, at=row.at,
+                    actor=row.actor, details=row.details, prev_hash=row.prev_hash,
+                    plan_prev_hash=row.plan_prev_hash, secret=secret)
 
 
 @dataclass(frozen=True)
 class Broken:
-    id: int
-    ref: str
+    """One finding of `verify`: which check failed, where, and what it means."""
+
+    check: str  # row-hash, occurrence-chain, plan-chain, head, retention, archive, anchor
+    where: str
     reason: str
+    id: int = 0  # the audit row, when there is one
 
     def __str__(self) -> str:
-        return f"row {self.id} ({self.ref}): {self.reason}"
+        return f"[{self.check}] {self.where}: {self.reason}"
+
+
+@dataclass
+class Verified:
+    findings: list[Broken]
+    rows: int
+    anchors: int  # anchors checked
+    unchecked_macs: int  # keyed rows whose HMAC could not be checked (no audit key given)
 
 
 class AuditLog:
-    def __init__(self, engine: Engine) -> None:
+    """The log on one engine. `key` is the audit key: rows are written keyed under it, and
+    verified with it; without it (an auditor not given the key) verify checks everything but
+    the keyed rows' HMACs, and says so."""
+
+    def __init__(self, engine: Engine, key: bytes | None = None) -> None:
         self.engine = engine
+        self.key = key
 
     def append(self, event: OccurrenceEvent) -> bool:
         """Append the event once; False when its key is already in the log."""
         with Session(self.engine) as session, session.begin():
-            if session.scalar(select(AuditEvent.id).where(AuditEvent.key == event.key)):
-                return False
-            chains = (f"occ:{event.ref}", f"plan:{event.plan}")
-            heads = {chain: self._lock_head(session, chain) for chain in chains}
-            details = canonical(event.details)
-            row = AuditEvent(key=event.key, plan=event.plan, ref=event.ref, type=event.type,
-                             at=utc(event.at), actor=event.actor, details=details,
-                             prev_hash=heads[chains[0]], plan_prev_hash=heads[chains[1]])
-            row.hash = row_hash(key=row.key, plan=row.plan, ref=row.ref, type=row.type,
-                                at=row.at, actor=row.actor, details=details,
-                                prev_hash=row.prev_hash, plan_prev_hash=row.plan_prev_hash)
-            session.add(row)
-            for chain in chains:
-                session.get(AuditHead, chain).last_hash = row.hash  # type: ignore[union-attr]
+            return self._append(session, event)
+
+    def _append(self, session: Session, event: OccurrenceEvent) -> bool:
+        if session.scalar(select(AuditEvent.id).where(AuditEvent.key == event.key)):
+            return False
+        chains = (f"occ:{event.ref}", f"plan:{event.plan}")
+        heads = {chain: self._lock_head(session, chain) for chain in chains}
+        details = canonical(event.details)
+        row = AuditEvent(key=event.key, plan=event.plan, ref=event.ref, type=event.type,
+                         at=utc(event.at), actor=event.actor, details=details,
+                         prev_hash=heads[chains[0]], plan_prev_hash=heads[chains[1]],
+                         keyed=self.key is not None)
+        row.hash = hash_of(row, self.key)
+        session.add(row)
+        session.flush()  # the row first: the database moves a head only to an existing row
+        for chain in chains:
+            session.execute(update(AuditHead).where(AuditHead.chain == chain)
+                            .values(last_hash=row.hash))
         return True
 
     def _lock_head(self, session: Session, chain: str) -> str:
@@ -126,31 +226,201 @@ class AuditLog:
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
-    def verify(self, plan: str | None = None) -> Broken | None:
-        """Recompute every chain; the first row that does not hold, or None."""
-        expected_occ: dict[str, str] = {}
-        expected_plan: dict[str, str] = {}
-        rows = self.events(plan=plan)
-        for row in rows:
-            recomputed = row_hash(key=row.key, plan=row.plan, ref=row.ref, type=row.type,
-                                  at=row.at, actor=row.actor, details=row.details,
-                                  prev_hash=row.prev_hash, plan_prev_hash=row.plan_prev_hash)
-            if recomputed != row.hash:
-                return Broken(row.id, row.ref, "its content does not match its hash (edited)")
-            if row.prev_hash != expected_occ.get(row.ref, GENESIS):
-                return Broken(row.id, row.ref, "the occurrence's previous row is not the one it "
-                              "names (a row before it was edited or deleted)")
-            if row.plan_prev_hash != expected_plan.get(row.plan, GENESIS):
-                return Broken(row.id, row.ref, "the plan's previous row is not the one it names "
-                              "(a row before it was edited or deleted)")
-            expected_occ[row.ref] = row.hash
-            expected_plan[row.plan] = row.hash
+    def heads(self, at: datetime, source: str = "temporal", reference: str = "") -> list[Anchor]:
+        """Each plan's last row and row count (retained rows included), as anchors."""
+        retained = self._retained()
         with Session(self.engine) as session:
-            for head in session.scalars(select(AuditHead)):
-                kind, _, name = head.chain.partition(":")
-                expected = (expected_occ if kind == "occ" else expected_plan).get(name)
-                if (plan is None or name == plan or name.startswith(f"{plan}/")) and \
-                        expected is not None and head.last_hash != expected:
-                    return Broken(0, name, "its last rows were deleted (the chain's head names "
-                                  "a row that is gone)")
-        return None
+            counts: dict[str, int] = {plan: n for plan, n in session.execute(
+                select(AuditEvent.plan, func.count()).group_by(AuditEvent.plan))}
+            last: dict[str, int] = {plan: i for plan, i in session.execute(
+                select(AuditEvent.plan, func.max(AuditEvent.id)).group_by(AuditEvent.plan))}
+            hashes: dict[int, str] = {i: h for i, h in session.execute(
+                select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(last.values())))}
+        return [Anchor(plan=plan, rows=counts[plan] + retained.get(f"plan:{plan}", ("", 0))[1],
+                       head=hashes[last[plan]], at=at, source=source,
+                       reference=reference or f"{at:%Y-%m-%d}")
+                for plan in sorted(counts)]
+
+    def record_anchor(self, anchor: Anchor) -> None:
+        """Keep an anchor sent out (a digest's); once per reference."""
+        with Session(self.engine) as session:
+            if session.scalar(select(AuditAnchor.id).where(
+                    AuditAnchor.reference == anchor.reference)) is None:
+                session.add(AuditAnchor(source=anchor.source, reference=anchor.reference,
+                                        plan=anchor.plan, at=anchor.at, head=anchor.head,
+                                        rows=anchor.rows))
+                session.commit()
+
+    def recorded_anchors(self) -> list[Anchor]:
+        with Session(self.engine) as session:
+            return [Anchor(plan=a.plan, rows=a.rows, head=a.head, at=utc(a.at), source=a.source,
+                           reference=a.reference)
+                    for a in session.scalars(select(AuditAnchor).order_by(AuditAnchor.id))]
+
+    def retain(self, before: datetime, *, by: str, now: datetime) -> int:
+        """Remove the rows older than `before` (and the archived histories closed before it).
+        The log records the retention first; the removed prefix of each chain is remembered
+        (last hash, rows) so the chains and the anchors still verify. Returns rows removed."""
+        if self.key is None:
+            raise ValueError("retention writes to the audit log: it needs the audit key")
+        before = utc(before)
+        with Session(self.engine) as session, session.begin():
+            key = f"{SYSTEM_PLAN}/retention#{now.isoformat()}"
+            self._append(session, OccurrenceEvent(
+                key=key, ref=f"{SYSTEM_PLAN}/retention", plan=SYSTEM_PLAN, type="audit.retained",
+                at=now, actor=by, details={"before": before.isoformat()}))
+            retention = AuditRetention(before=before, at=utc(now), by=by, event_key=key)
+            session.add(retention)
+            session.flush()
+            previous = self._retained(session)
+            removed: dict[str, tuple[str, int]] = {}
+            # Only a prefix of each plan chain may go: a row older than the cut-off that
+            # follows a younger one stays (clocks of workers differ).
+            for plan in session.scalars(select(AuditEvent.plan).distinct()):
+                for row in session.scalars(select(AuditEvent).where(AuditEvent.plan == plan)
+                                           .order_by(AuditEvent.id)):
+                    if utc(row.at) >= before or row.key == key:
+                        break
+                    for chain in (f"occ:{row.ref}", f"plan:{row.plan}"):
+                        _, count = removed.get(chain, previous.get(chain, ("", 0)))
+                        removed[chain] = (row.hash, count + 1)
+                    session.delete(row)
+            session.add_all(AuditRetained(retention_id=retention.id, chain=chain,
+                                          last_hash=last, rows=count)
+                            for chain, (last, count) in removed.items())
+            session.execute(delete(ArchivedHistory).where(ArchivedHistory.closed_at < before))
+            total = sum(count - previous.get(chain, ("", 0))[1]
+                        for chain, (_, count) in removed.items() if chain.startswith("plan:"))
+        return total
+
+    def _retained(self, session: Session | None = None) -> dict[str, tuple[str, int]]:
+        """Each chain's start after the retentions: (last removed hash, rows removed)."""
+        query = select(AuditRetained).order_by(AuditRetained.retention_id)
+        if session is None:
+            with Session(self.engine) as own:
+                return {r.chain: (r.last_hash, r.rows) for r in own.scalars(query)}
+        return {r.chain: (r.last_hash, r.rows) for r in session.scalars(query)}
+
+    def verify(self, plan: str | None = None, anchors: Sequence[Anchor] = ()) -> Verified:
+        """Every check over the rows, heads, retentions, archived histories and anchors."""
+        retained = self._retained()
+        findings: list[Broken] = []
+        last: dict[str, str] = {c: h for c, (h, _) in retained.items()}
+        count: dict[str, int] = {c: n for c, (_, n) in retained.items()}
+        position: dict[str, tuple[str, int]] = {}  # hash -> (plan, rows up to it)
+        keyed_plans: set[str] = set()
+        broken_chains: set[str] = set()
+        unchecked = 0
+        rows = self.events(plan=plan)
+
+        def finding(check: str, chain: str, row: AuditEvent, reason: str) -> None:
+            if chain not in broken_chains:  # the first break of a chain; the rest follow it
+                broken_chains.add(chain)
+                findings.append(Broken(check, f"row {row.id} ({row.ref})", reason, row.id))
+
+        for row in rows:
+            occ, pln = f"occ:{row.ref}", f"plan:{row.plan}"
+            if row.keyed:
+                keyed_plans.add(row.plan)
+            if row.keyed and self.key is None:
+                unchecked += 1
+            elif hash_of(row, self.key if row.keyed else None) != row.hash:
+                finding("row-hash", pln, row, "its content does not match its hash: edited, "
+                        "inserted or moved from another plan by someone without the audit key")
+            elif not row.keyed and row.plan in keyed_plans:
+                finding("row-hash", pln, row, "an unkeyed row after keyed rows: rewritten "
+                        "without the audit key")
+            if row.prev_hash != last.get(occ, GENESIS):
+                finding("occurrence-chain", occ, row, "the occurrence's previous row is not the "
+                        "one it names: a row before it was edited, deleted, inserted or moved")
+            if row.plan_prev_hash != last.get(pln, GENESIS):
+                finding("plan-chain", pln, row, "the plan's previous row is not the one it "
+                        "names: a row before it was edited, deleted, inserted or moved")
+            last[occ] = last[pln] = row.hash
+            count[pln] = count.get(pln, 0) + 1
+            position[row.hash] = (row.plan, count[pln])
+        findings += self._check_heads(plan, last, {f"occ:{r.ref}" for r in rows}
+                                      | {f"plan:{r.plan}" for r in rows})
+        findings += self._check_retentions(rows)
+        findings += self._check_archive(plan)
+        checked = [a for a in anchors if plan is None or a.plan == plan]
+        for anchor in checked:
+            findings += check_anchor(anchor, position, count, retained)
+        return Verified(findings, len(rows), len(checked), unchecked)
+
+    def _check_heads(self, plan: str | None, last: dict[str, str],
+                     with_rows: set[str]) -> list[Broken]:
+        out = []
+        with Session(self.engine) as session:
+            heads = {h.chain: h.last_hash for h in session.scalars(select(AuditHead))}
+        for chain, head in sorted(heads.items()):
+            name = chain.partition(":")[2]
+            if plan is not None and name != plan and not name.startswith(f"{plan}/"):
+                continue
+            if head == GENESIS and chain not in last:
+                continue
+            if chain not in last:
+                out.append(Broken("head", chain, "its head names a row but the chain has none: "
+                                  "every row of it was deleted"))
+            elif head != last[chain]:
+                out.append(Broken("head", chain, "its head is not its last row: its last rows "
+                                  "were deleted, or rows added without moving the head"))
+        for chain in sorted(with_rows - heads.keys()):
+            out.append(Broken("head", chain, "the chain has rows but no head: audit_heads was "
+                              "deleted"))
+        return out
+
+    def _check_retentions(self, rows: list[AuditEvent]) -> list[Broken]:
+        with Session(self.engine) as session:
+            retentions = list(session.scalars(select(AuditRetention)))
+            logged = set(session.scalars(select(AuditEvent.key).where(
+                AuditEvent.plan == SYSTEM_PLAN)))
+        return [Broken("retention", f"retention {r.id}", "rows were removed under a retention "
+                       "the audit log does not record") for r in retentions
+                if r.event_key not in logged]
+
+    def _check_archive(self, plan: str | None) -> list[Broken]:
+        out = []
+        with Session(self.engine) as session:
+            query = select(ArchivedHistory)
+            if plan is not None:
+                query = query.where(ArchivedHistory.workflow_id.startswith(f"{plan}/"))
+            for archived in session.scalars(query):
+                if hashlib.sha256(archived.history.encode()).hexdigest() != archived.sha256:
+                    out.append(Broken("archive", f"history of {archived.workflow_id} run "
+                                      f"{archived.run_id}", "its content does not match its "
+                                      "SHA-256: the archived history was edited"))
+        return out
+
+
+def check_anchor(anchor: Anchor, position: dict[str, tuple[str, int]], count: dict[str, int],
+                 retained: dict[str, tuple[str, int]]) -> list[Broken]:
+    """The database must hold the anchored head as the plan's row number `rows`."""
+    where = describe(anchor)
+    chain = f"plan:{anchor.plan}"
+    if anchor.rows == 0:
+        return []
+    found = position.get(anchor.head)
+    if found is None:
+        if anchor.rows <= retained.get(chain, ("", 0))[1] or \
+                retained.get(chain, ("", 0))[0] == anchor.head:
+            return []  # removed by a recorded retention
+        have = count.get(chain, 0)
+        return [Broken("anchor", where, f"plan {anchor.plan} had {anchor.rows} rows ending in "
+                       f"{anchor.head[:12]}…; the database has {have} rows and no such row: "
+                       "the chain was rewritten, truncated or deleted")]
+    plan, number = found
+    if plan != anchor.plan:
+        return [Broken("anchor", where, f"the anchored row of plan {anchor.plan} now belongs to "
+                       f"plan {plan}: rows were moved between plans")]
+    if number != anchor.rows:
+        return [Broken("anchor", where, f"plan {anchor.plan} had {anchor.rows} rows up to "
+                       f"{anchor.head[:12]}…; the database has {number}: rows were inserted or "
+                       "deleted before it")]
+    return []
+
+
+def describe(anchor: Anchor) -> str:
+    if anchor.source == "temporal":
+        return f"Temporal anchor of {anchor.at:%d/%m/%Y %H:%M} UTC ({anchor.reference})"
+    return f"{anchor.source} anchor {anchor.reference} ({anchor.at:%d/%m/%Y})"

@@ -8,6 +8,7 @@ and before Temporal heard back, finds it sent and does not send it again.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 from typing import Literal
 
@@ -41,7 +42,7 @@ class DeliveryRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_key: Mapped[str] = mapped_column(String(500), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    route: Mapped[str] = mapped_column(String(32), doc="hash of channel and address")
+    route: Mapped[str] = mapped_column(String(32), doc="HMAC of channel and address")
     ref: Mapped[str] = mapped_column(String(300), index=True)
     recipient: Mapped[str] = mapped_column(String(64), doc="unit or person id")
     address: Mapped[str] = mapped_column(String(200), doc="masked: never the full address")
@@ -79,18 +80,48 @@ class ZaloToken(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def route_of(channel: str, address: str) -> str:
-    """The ledger's key for a channel and address: a hash, so no address is stored whole."""
+def route_of(channel: str, address: str, key: bytes) -> str:
+    """The ledger's key for a channel and address: an HMAC under the route key, which the
+    database does not hold, so nobody reading the ledger can test guessed addresses (a phone
+    number has few enough digits to try them all against a plain hash)."""
+    return hmac.new(key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def legacy_route_of(channel: str, address: str) -> str:
+    """The unkeyed hash of the first ledger rows (before migration 0004)."""
     return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:32]
 
 
 class Ledger:
-    def __init__(self, engine: Engine) -> None:
+    """The ledger on one engine. Claiming and recording need the route key; reading does not."""
+
+    def __init__(self, engine: Engine, route_key: bytes | None = None) -> None:
         self.engine = engine
+        self.route_key = route_key
 
     @classmethod
-    def connect(cls, url: str) -> Ledger:
-        return cls(create_engine(url, future=True))
+    def connect(cls, url: str, route_key: bytes | None = None) -> Ledger:
+        return cls(create_engine(url, future=True), route_key)
+
+    def _route(self, channel: str, address: str) -> str:
+        if self.route_key is None:
+            raise RuntimeError("the delivery ledger needs the route key to claim or record")
+        return route_of(channel, address, self.route_key)
+
+    def _find(self, session: Session, notice_key: str, channel: str,
+              address: str) -> DeliveryRecord | None:
+        """The delivery of a notice to an address; a row still keyed by the legacy hash is
+        re-keyed on the way, so an upgrade mid-send neither sends twice nor keeps it."""
+        route = self._route(channel, address)
+        found = session.scalar(select(DeliveryRecord).where(
+            DeliveryRecord.notice_key == notice_key, DeliveryRecord.route == route))
+        if found is None:
+            found = session.scalar(select(DeliveryRecord).where(
+                DeliveryRecord.notice_key == notice_key,
+                DeliveryRecord.route == legacy_route_of(channel, address)))
+            if found is not None:
+                found.route = route
+        return found
 
     def claim(self, *, notice_key: str, channel: str, address: str, ref: str,
               recipient: str) -> Claim:
@@ -98,16 +129,16 @@ class Ledger:
         attempt failed in a way that allows another; 'interrupted': an attempt claimed it and
         recorded nothing (it died while sending: the message may have left); otherwise the
         settled status ('sent', 'failed', 'uncertain')."""
-        route = route_of(channel, address)
         with Session(self.engine) as session:
-            existing = session.scalar(select(DeliveryRecord).where(
-                DeliveryRecord.notice_key == notice_key, DeliveryRecord.route == route))
+            existing = self._find(session, notice_key, channel, address)
             if existing is not None:
-                if existing.status != "sending":
-                    return existing.status  # type: ignore[return-value]
-                return "retry" if existing.attempts else "interrupted"
-            session.add(DeliveryRecord(notice_key=notice_key, channel=channel, route=route, ref=ref,
-                                 recipient=recipient, address=mask(address), status="sending"))
+                status = existing.status
+                claim = "retry" if status == "sending" and existing.attempts else "interrupted"
+                session.commit()  # keeps a re-keyed route
+                return status if status != "sending" else claim  # type: ignore[return-value]
+            session.add(DeliveryRecord(
+                notice_key=notice_key, channel=channel, route=self._route(channel, address),
+                ref=ref, recipient=recipient, address=mask(address), status="sending"))
             try:
                 session.commit()
             except IntegrityError:  # claimed by a concurrent attempt: it sends, not this one
@@ -117,20 +148,20 @@ class Ledger:
 
     def status(self, notice_key: str, channel: str, address: str) -> str | None:
         with Session(self.engine) as session:
-            return session.scalar(select(DeliveryRecord.status).where(
-                DeliveryRecord.notice_key == notice_key, DeliveryRecord.route == route_of(channel, address)))
+            found = self._find(session, notice_key, channel, address)
+            status = found.status if found is not None else None
+            session.commit()
+            return status
 
     def record(self, *, notice_key: str, channel: str, address: str, outcome: Outcome,
                provider_code: str | None = None, detail: str | None = None,
                message_id: str | None = None) -> None:
         """One attempt's outcome; 'sent' and 'failed' also settle the delivery."""
         with Session(self.engine) as session:
-            delivery = session.scalar(select(DeliveryRecord).where(
-                DeliveryRecord.notice_key == notice_key,
-                DeliveryRecord.route == route_of(channel, address)))
+            delivery = self._find(session, notice_key, channel, address)
             assert delivery is not None, "claim before recording"
             session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
-                                detail=detail))
+                                detail=mask(detail) if detail else detail))
             if outcome in ("sent", "failed", "uncertain"):
                 delivery.status = outcome
             delivery.provider_code = provider_code or delivery.provider_code

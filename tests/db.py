@@ -40,6 +40,11 @@ def postgres_cluster() -> Iterator[str]:
     subprocess.run(_as_postgres("initdb", "-D", str(data), "-U", "postgres", "-A", "trust",
                                 "-E", "UTF8", "--locale=C.UTF-8"),
                    check=True, capture_output=True)
+    # The superuser connects without a password; every other role proves its password, so
+    # the roles dondoc creates (auditors) are tested as they log in for real.
+    (data / "pg_hba.conf").write_text("local all all trust\n"
+                                      "host all postgres 127.0.0.1/32 trust\n"
+                                      "host all all 127.0.0.1/32 scram-sha-256\n")
     subprocess.run(_as_postgres("pg_ctl", "start", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
                                 f"-p {port} -c listen_addresses=127.0.0.1 -k {base}"),
                    check=True, capture_output=True)
@@ -59,6 +64,14 @@ def postgres_cluster() -> Iterator[str]:
         subprocess.run(_as_postgres("pg_ctl", "-D", str(data), "-m", "immediate", "stop"),
                        capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def server_log(url: str) -> Path:
+    """The cluster's log file (beside its data folder)."""
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        data = conn.execute("SHOW data_directory").fetchone()
+    assert data is not None
+    return Path(data[0]).parent / "log"
 
 
 def sqlalchemy_url(url: str) -> str:

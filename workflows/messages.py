@@ -49,6 +49,7 @@ EventType = Literal[
     "checkin.missed",
     "kpi.recorded",
     "closed",
+    "audit.retained",
 ]
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
 NoticeKind = Literal[

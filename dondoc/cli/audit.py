@@ -14,6 +14,7 @@ from dondoc.cli.common import (
     StateDir,
     audit_or_exit,
     client_for,
+    err,
     fail,
     group,
     out,
@@ -23,20 +24,84 @@ from dondoc.cli.common import (
     settings,
 )
 
-app = group("The audit log: verify its chains, export it.")
+app = group("The audit log: verify it against its anchors, anchor, archive, retain, export.")
+SHOWN = 50  # findings printed; the rest are counted
 
 
 @app.command("verify")
-def audit_verify(plan: Annotated[str | None, typer.Option(help="plan id")] = None,
-                 state_dir: StateDir = None) -> None:
-    """Recompute the hash chains; exit 1 naming the first row that was edited or deleted."""
-    audit = audit_or_exit(settings(state_dir))
-    broken = audit.verify(plan)
-    if broken is not None:
-        raise fail(f"audit log broken at {broken}")
-    count = len(audit.events(plan=plan))
-    out.print(f"audit log intact: {count} rows" + (f" of plan {plan}" if plan else ""),
-              markup=False)
+def audit_verify(
+    plan: Annotated[str | None, typer.Option(help="plan id")] = None,
+    digest: Annotated[list[Path] | None, typer.Option(
+        help="a weekly digest e-mail (.eml) the Steering Committee received; repeatable")] = None,
+    no_temporal: Annotated[bool, typer.Option(
+        "--no-temporal", help="do not read the anchors kept in Temporal")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Check the audit log: row hashes, chains, heads, retentions, archived histories, and the
+    anchors kept outside the database (Temporal, the digests sent); exit 1 naming each check
+    that fails and the anchor a rewrite contradicts."""
+    from dondoc.services.audit import gather_anchors
+
+    config = settings(state_dir)
+    audit = audit_or_exit(config)
+    try:
+        anchors, notes = run(gather_anchors(config, audit, digest or [],
+                                            temporal=not no_temporal))
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    verified = audit.verify(plan, anchors)
+    for note in notes:
+        err.print(note, markup=False, highlight=False)
+    if verified.unchecked_macs:
+        err.print(f"{verified.unchecked_macs} row HMACs not checked: DONDOC_AUDIT_KEY is not "
+                  "set (chains, heads and anchors were)", markup=False, highlight=False)
+    for finding in verified.findings[:SHOWN]:
+        err.print(f"audit log broken: {finding}", markup=False, highlight=False)
+    if verified.findings:
+        more = len(verified.findings) - SHOWN
+        raise fail(f"... and {more} more" if more > 0 else
+                   f"{len(verified.findings)} check(s) failed")
+    out.print(f"audit log intact: {verified.rows} rows" + (f" of plan {plan}" if plan else "")
+              + f"; {verified.anchors} anchors agree", markup=False)
+
+
+@app.command("anchor")
+def audit_anchor(state_dir: StateDir = None) -> None:
+    """Record each plan's audit head in Temporal now (a schedule does it daily at 23:50)."""
+    from storage.anchors import anchor_heads
+
+    config = settings(state_dir)
+    audit = audit_or_exit(config)
+
+    async def work() -> int:
+        return len(await anchor_heads(await client_for(config), audit, config.task_queue))
+
+    out.print(f"{run(work())} plan heads anchored in Temporal", markup=False)
+
+
+@app.command("retain")
+def audit_retain(
+    before: Annotated[str, typer.Option(help="remove rows older than this day (dd/mm/yyyy)")],
+    by: Annotated[str, typer.Option(help="who decided it (the signer of the decision)")],
+    state_dir: StateDir = None,
+) -> None:
+    """Retention, the one removal the database allows: recorded in the log first, then the
+    older rows and archived histories removed; the chains and anchors still verify."""
+    config = settings(state_dir)
+    day = parse_day(before, "--before")
+    assert day is not None
+    cut = datetime.combine(day, datetime.min.time(), HCM)
+    now = datetime.now(HCM)
+    if (now - cut).days < config.audit_keep_days:
+        raise fail(f"--before: {day:%d/%m/%Y} is within the {config.audit_keep_days} days the "
+                   "log must keep (DONDOC_AUDIT_KEEP_DAYS)")
+    audit = audit_or_exit(config, write=True)
+    try:
+        removed = audit.retain(cut, by=by, now=now)
+    except Exception as error:
+        raise refused_write(error) from None
+    out.print(f"{removed} audit rows older than {day:%d/%m/%Y} removed; the retention is in the "
+              "log", markup=False)
 
 
 @app.command("archive")

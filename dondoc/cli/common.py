@@ -129,12 +129,20 @@ def ledger_of(config: Settings) -> Ledger | None:
     return Ledger.connect(database_url(config))
 
 
-def audit_or_exit(config: Settings) -> AuditLog:
+def audit_or_exit(config: Settings, *, write: bool = False) -> AuditLog:
+    """The audit log; a command that writes to it needs the audit key, a reader uses it when
+    it has it (to check the rows' HMACs)."""
+    from dondoc import keys
+
     ledger = ledger_of(config)
     if ledger is None:
         raise fail(f"no dondoc database in {config.state_dir} (set DONDOC_DATABASE_URL or "
                    "--state-dir)")
-    return AuditLog(ledger.engine)
+    try:
+        key = keys.require(config, "audit") if write else keys.configured(config, "audit")
+    except keys.MissingKey as error:
+        raise fail(str(error)) from None
+    return AuditLog(ledger.engine, key)
 
 
 def refused_write(error: Exception) -> typer.Exit:

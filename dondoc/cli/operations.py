@@ -159,7 +159,7 @@ def kpi_record(
     """Record a KPI's value; reports show the latest against its target."""
     day = parse_day(as_of, "--as-of")
     assert day is not None
-    audit = audit_or_exit(settings(state_dir))
+    audit = audit_or_exit(settings(state_dir), write=True)
     line: dict[str, Any]
     try:
         line = reporting.record_kpi(audit, ref, value=value, as_of=day, by=by, kpi_id=kpi,

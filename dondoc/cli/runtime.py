@@ -39,13 +39,14 @@ def worker(state_dir: StateDir = None) -> None:
     """Run a worker against the Temporal cluster of the settings (DONDOC_TEMPORAL_ADDRESS)."""
     import worker as worker_module
     from dondoc import logs
+    from dondoc.keys import MissingKey
     from dondoc.temporal import Unreachable
 
     config = settings(state_dir)
     logs.configure(config.log_level)
     try:
         asyncio.run(worker_module.run_worker(config))
-    except Unreachable as error:
+    except (Unreachable, MissingKey) as error:
         raise fail(str(error)) from None
 
 
@@ -59,9 +60,10 @@ def dev(
     """Everything on this machine: the Temporal dev server (SQLite in the state folder, web UI),
     dondoc's search attributes, a worker; Ctrl-C stops it all."""
     from dondoc.dev import run_dev
+    from dondoc.keys import MissingKey
 
     config = settings(state_dir).model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
     try:
         asyncio.run(run_dev(config, port=port, ui_port=ui_port, demo=demo, console=out))
-    except (OSError, RuntimeError, TimeoutError) as error:
+    except (OSError, RuntimeError, TimeoutError, MissingKey) as error:
         raise fail(f"dondoc dev: {error}") from None

@@ -1,13 +1,23 @@
-"""Exporting audit rows: CSV in UTF-8 with a BOM (Excel opens Vietnamese correctly), or JSON."""
+"""Exporting audit rows: CSV in UTF-8 with a BOM (Excel opens Vietnamese correctly), or JSON;
+and gathering the anchors `audit verify` checks the database against: those kept in Temporal,
+the digests dondoc recorded sending, and digest e-mails a Steering Committee kept (.eml)."""
 
 from __future__ import annotations
 
 import csv
+import email
 import io
 import json
 from collections.abc import Sequence
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
 
-from storage.audit import AuditEvent, utc
+from dondoc.settings import Settings
+from dondoc.temporal import Unreachable, connect
+from storage.anchors import temporal_anchors
+from storage.audit import AuditEvent, AuditLog, utc
+from workflows.anchors import Anchor, anchors_in
 
 COLUMNS = ["id", "at", "plan", "ref", "type", "actor", "details", "prev_hash", "plan_prev_hash",
            "hash"]
@@ -30,3 +40,39 @@ def export(rows: Sequence[AuditEvent], format: str) -> bytes:
         writer.writerow(record | {"details": json.dumps(record["details"], ensure_ascii=False,
                                                        sort_keys=True)})
     return buffer.getvalue().encode("utf-8-sig")
+
+
+async def gather_anchors(config: Settings, audit: AuditLog, digests: list[Path], *,
+                         temporal: bool) -> tuple[list[Anchor], list[str]]:
+    """(the anchors, notes on those that could not be read). ValueError: a digest file that
+    carries no anchor."""
+    anchors, notes = audit.recorded_anchors(), []
+    for path in digests:
+        found = anchors_in(digest_text(path), str(path))
+        if not found:
+            raise ValueError(f"{path}: no dondoc-anchor line (only the Steering Committee's "
+                             "weekly digest carries one)")
+        anchors += found
+    if temporal:
+        try:
+            kept = await temporal_anchors(await connect(config))
+        except Unreachable as error:
+            notes.append(f"Temporal anchors not checked: {error}")
+        else:
+            anchors += kept
+            if not kept:
+                notes.append("Temporal holds no anchors yet (the daily schedule or `dondoc "
+                             "audit anchor` records them)")
+    return anchors, notes
+
+
+def digest_text(path: Path) -> str:
+    """The text of a saved e-mail (every text part, transfer encodings undone), or the file
+    as it is when it is not one."""
+    raw = path.read_bytes()
+    message = email.message_from_bytes(raw, policy=policy.default)
+    if not isinstance(message, EmailMessage) or not message.get("Subject"):
+        return raw.decode("utf-8", "replace")
+    parts = [part.get_content() for part in message.walk()
+             if part.get_content_maintype() == "text"]
+    return "\n".join(p for p in parts if isinstance(p, str))

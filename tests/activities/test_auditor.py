@@ -18,6 +18,7 @@ from dondoc.db import grant_auditor, is_read_only_refusal, upgrade
 from dondoc.services import report as reporting
 from storage.audit import AuditLog
 from storage.ledger import Ledger
+from tests.db import server_log
 from workflows.messages import OccurrenceEvent
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")
@@ -47,7 +48,7 @@ def test_the_auditor_reads_the_log_and_the_reports(databases):
     _, auditor = databases
     audit = AuditLog(Ledger.connect(auditor).engine)
     assert [e.type for e in audit.events(plan="kh")] == ["started"]
-    assert audit.verify("kh") is None
+    assert audit.verify("kh").findings == []
     data = reporting.build(audit, "kh", by="unit", period=None,
                            now=datetime(2025, 6, 1, tzinfo=UTC))
     assert data["rows"][0]["open_in_time"] == 1
@@ -72,8 +73,60 @@ def test_the_cli_says_so_in_one_line(databases):
                           capture_output=True, text=True, timeout=60)
     assert read.returncode == 0 and "audit log intact: 1 rows" in read.stdout
     write = subprocess.run([DONDOC, "kpi", "record", "kh/T1", "--value", "10", "--as-of",
-                            "02/03/2025", "--by", "VP"], env=env, capture_output=True, text=True,
-                           timeout=60)
+                            "02/03/2025", "--by", "VP"], env={**env, "DONDOC_AUDIT_KEY": "k"},
+                           capture_output=True, text=True, timeout=60)
     assert write.returncode == 1 and "Traceback" not in write.stderr
     assert write.stderr.strip() == ("the database refused to write: this user has read-only "
                                     "(auditor) access; ask the office to do it")
+
+
+def test_grant_auditor_refuses_reserved_and_existing_roles(databases, postgres_url):
+    owner, _ = databases
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("CREATE ROLE dondoc_app_x LOGIN")
+        before = conn.execute("SELECT rolname, rolpassword FROM pg_authid ORDER BY 1").fetchall()
+    for login, says in (("postgres", "reserved"), ("pg_monitor", "reserved"),
+                        ("dondoc_auditor", "reserved"), ("dondoc_app_x", "is not an auditor")):
+        with pytest.raises(ValueError, match=says):
+            grant_auditor(owner, login, "mat-khau-dai-du")
+    env = {**os.environ, "DONDOC_DATABASE_URL": owner}
+    cli = subprocess.run([DONDOC, "db", "grant-auditor", "postgres", "--password", "x" * 12],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 1 and "reserved role name" in cli.stderr
+    assert "can now read" not in cli.stdout
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+        after = conn.execute("SELECT rolname, rolpassword FROM pg_authid ORDER BY 1").fetchall()
+    assert after == before  # no password reset, no role changed
+
+
+def test_the_password_never_reaches_the_server_log(databases, postgres_url):
+    owner, _ = databases
+    database = owner.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {database} SET log_statement = 'all'")
+    log = server_log(postgres_url)
+    start = log.stat().st_size
+    grant_auditor(owner, "kiem_toan", "Mat-khau-bi-mat-2026")
+    with log.open("rb") as f:
+        f.seek(start)
+        written = f.read().decode("utf-8", "replace")
+    assert "CREATE ROLE kiem_toan LOGIN PASSWORD 'SCRAM-SHA-256$4096:" in written
+    assert "Mat-khau-bi-mat-2026" not in written
+    auditor = owner.replace("postgres@", "kiem_toan:Mat-khau-bi-mat-2026@").replace(
+        "+psycopg", "")
+    psycopg.connect(auditor).close()  # the verifier computed here is the password's
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(auditor.replace("Mat-khau", "mat-khau")).close()
+
+
+def test_the_auditor_role_is_bounded_and_cannot_read_secrets(databases):
+    _, auditor = databases
+    with psycopg.connect(auditor.replace("+psycopg", ""), autocommit=True) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("1min",)
+        conn.execute("SET default_transaction_read_only = off")  # a default, not the barrier
+        for statement in ("CREATE TEMP TABLE t (x int)", "SELECT * FROM zalo_tokens"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        login = conn.execute("SELECT current_user").fetchone()[0]
+        assert conn.execute("SELECT rolconnlimit FROM pg_roles WHERE rolname = %s",
+                            (login,)).fetchone() == (3,)

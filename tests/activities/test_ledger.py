@@ -18,7 +18,7 @@ def test_migrations_match_the_models(database_url: str):
 
 
 def test_a_notice_is_claimed_once_and_its_attempts_are_kept(database_url: str):
-    ledger = Ledger.connect(database_url)
+    ledger = Ledger.connect(database_url, b"test-route-key")
     route = dict(notice_key="p/T1/reminder-7wd@x/lead/HL", channel="email",
                  address="vanthu@ttyt.example.invalid")
     assert ledger.claim(**route, ref="p/T1", recipient="HL") == "new"
@@ -34,9 +34,42 @@ def test_a_notice_is_claimed_once_and_its_attempts_are_kept(database_url: str):
 
 
 def test_concurrent_claims_have_one_winner(database_url: str):
-    ledger = Ledger.connect(database_url)
+    ledger = Ledger.connect(database_url, b"test-route-key")
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: ledger.claim(
             notice_key="k", channel="zalo", address="84912345678", ref="p/T1", recipient="HL"),
             range(8)))
     assert results.count("new") == 1 and set(results) <= {"new", "interrupted"}
+
+
+def test_the_route_is_an_hmac_the_database_cannot_reverse(database_url: str):
+    from storage.ledger import legacy_route_of, route_of
+
+    number = "84912345678"
+    ledger = Ledger.connect(database_url, b"route-key-one")
+    assert ledger.claim(notice_key="k", channel="zalo", address=number, ref="p/T1",
+                        recipient="HL") == "new"
+    (row,) = ledger.deliveries()
+    # Trying every phone number against the stored route needs the key, not just the number.
+    assert row.route == route_of("zalo", number, b"route-key-one") != \
+        route_of("zalo", number, b"route-key-two")
+    assert row.route != legacy_route_of("zalo", number) and row.address == "8491****78"
+
+
+def test_a_row_of_the_legacy_hash_is_rekeyed_and_not_sent_again(database_url: str):
+    from sqlalchemy import text
+
+    from storage.ledger import legacy_route_of, route_of
+
+    ledger = Ledger.connect(database_url, b"route-key")
+    address = "vanthu@ttyt.example.invalid"
+    with ledger.engine.begin() as db:  # written by a worker before the route key existed
+        db.execute(text(
+            "INSERT INTO deliveries (notice_key, channel, route, ref, recipient, address, "
+            "status, created_at, updated_at) VALUES ('k', 'email', :r, 'p/T1', 'HL', 'v***', "
+            "'sent', :t, :t)"), {"r": legacy_route_of("email", address),
+                                 "t": "2025-03-01 00:00:00"})
+    assert ledger.claim(notice_key="k", channel="email", address=address, ref="p/T1",
+                        recipient="HL") == "sent"
+    (row,) = ledger.deliveries()
+    assert row.route == route_of("email", address, b"route-key")

@@ -71,7 +71,7 @@ def zalo() -> Iterator[tuple[FakeZalo, str]]:
 def notifier(tmp_path: Path, database_url: str, channels: dict[str, Channel]) -> Notifier:
     (tmp_path / "contacts").mkdir(exist_ok=True)
     (tmp_path / "contacts" / "thu.yaml").write_text(CONTACTS, "utf-8")
-    return Notifier(ledger=Ledger.connect(database_url),
+    return Notifier(ledger=Ledger.connect(database_url, b"test-route-key"),
                     contacts=ContactsBook(tmp_path / "contacts"), channels=channels,
                     outbox=tmp_path / "outbox")
 

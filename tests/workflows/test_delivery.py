@@ -41,7 +41,7 @@ async def test_a_zalo_failure_falls_back_to_email_and_history_says_so(env: Workf
     with smtp_server() as (mailbox, port), zalo_server(zalo) as base:
         config = ZaloConfig(oa_base_url=base, zns_base_url=base, oauth_base_url=base,
                             app_id="a", secret_key="s", refresh_token="refresh-0", templates={})
-        ledger = Ledger.connect(url)
+        ledger = Ledger.connect(url, b"test-route-key")
         notifier = Notifier(ledger=ledger, contacts=ContactsBook(tmp_path / "contacts"),
                             outbox=tmp_path / "outbox", channels={
                                 "zalo": ZaloChannel(TokenStore(ledger.engine, config), config),
