@@ -11,15 +11,18 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from storage.audit import AuditLog
-from workflows.anchors import ANCHORS_WORKFLOW_ID, Anchor, AuditAnchorsWorkflow
+from workflows.anchors import ANCHORS_WORKFLOW_ID, Anchor, AuditAnchorsWorkflow, compact
 
 
 async def anchor_heads(client: Client, audit: AuditLog, task_queue: str) -> list[Anchor]:
     """Record every plan's head in Temporal now; the anchors recorded."""
     now = datetime.now(UTC)
     heads = audit.heads(now, reference=f"{ANCHORS_WORKFLOW_ID} {now:%Y-%m-%d %H:%M}")
+    # Used only when no run is open (it was terminated or timed out): the new run starts with
+    # what the last one held, so no anchor is lost with it.
+    carried = compact(await temporal_anchors(client))
     await client.start_workflow(
-        AuditAnchorsWorkflow.run, list[Anchor](), id=ANCHORS_WORKFLOW_ID, task_queue=task_queue,
+        AuditAnchorsWorkflow.run, carried, id=ANCHORS_WORKFLOW_ID, task_queue=task_queue,
         start_signal="record", start_signal_args=[heads])
     return heads
 

@@ -1,5 +1,6 @@
 """The weekly digest on the dev server: the Schedule exists, and run now it sends each leader
-and the Steering Committee their digest, in Vietnamese, once."""
+and the Steering Committee their digest, in Vietnamese, once. The committee's copy carries the
+plan's audit head; with the head anchored in Temporal too, a rewritten log contradicts both."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine
 
+from storage.audit import AuditLog
+from tests.activities.test_tamper import insider, rechain, rows_of
 from tests.stack import Stack
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,3 +62,30 @@ tasks:
     assert str(digests["pgd"]["subject"]).startswith("[Tổng hợp tuần ")
     assert "1 quá hạn" in str(digests["pgd"]["subject"])
     assert "updated" in stack.dondoc("schedules").stdout  # running it again only updates it
+
+    # The committee's digest carries the audit anchor; the leader's does not.
+    assert "dondoc-anchor: plan=tuan rows=" in text
+    assert "dondoc-anchor" not in str(digests["pgd"]["text"])
+    kept = tmp_path / "digest-bcd.txt"  # the committee keeps its copy
+    kept.write_text(text, "utf-8")
+    assert "1 plan heads anchored in Temporal" in stack.dondoc("audit", "anchor").stdout
+    intact = stack.dondoc("audit", "verify", "--digest", str(kept)).stdout
+    assert "audit log intact" in intact and "; 3 anchors agree" in intact  # sent, kept, Temporal
+
+    # An insider with the database and the audit key rewrites the plan's whole chain.
+    assert stack.worker is not None
+    stack.worker.terminate()
+    stack.worker.wait(timeout=30)
+    audit = AuditLog(create_engine(f"sqlite:///{stack.state / 'dondoc.db'}"))
+    with insider(audit) as db:
+        rows = rows_of(db, "tuan")
+        rows[0]["actor"] = "VP"
+        rechain(db, "tuan", rows, (stack.state / "keys" / "audit.key").read_bytes().strip())
+    broken = stack.dondoc("audit", "verify", "--digest", str(kept), check=False)
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    caught = [line for line in broken.stderr.splitlines() if line.startswith("audit log broken")]
+    assert len(caught) == 3 and all("[anchor]" in line for line in caught), broken.stderr
+    assert any("Temporal anchor of" in line for line in caught)
+    assert any("digest anchor digest/tuan/" in line and "steering_committee/bcd" in line
+               for line in caught)  # as recorded when sent
+    assert any(f"{kept} (" in line for line in caught)  # as the committee kept it

@@ -40,12 +40,13 @@ class Anchor(BaseModel):
     reference: str = ""  # where the anchor lives: a day, a digest's notice key
 
 
-def compact(anchors: list[Anchor], now: datetime) -> list[Anchor]:
-    """Every anchor of the last KEEP_DAILY, the latest of each month per plan before, and the
-    latest of each plan always: a rewrite of any row still contradicts the next anchor."""
+def compact(anchors: list[Anchor]) -> list[Anchor]:
+    """Every anchor of the KEEP_DAILY before the newest, one a month per plan (its latest)
+    before that: a rewrite of any row still contradicts the anchors after it."""
     keep: dict[tuple[str, str], Anchor] = {}
+    newest = max((a.at for a in anchors), default=None)
     for anchor in sorted(anchors, key=lambda a: a.at):
-        recent = now - anchor.at < KEEP_DAILY
+        recent = newest is not None and newest - anchor.at < KEEP_DAILY
         slot = anchor.at.isoformat() if recent else f"{anchor.at:%Y-%m}"
         keep[(anchor.plan, slot)] = anchor
     return sorted(keep.values(), key=lambda a: (a.at, a.plan))
@@ -71,17 +72,18 @@ def anchors_in(text: str, source: str) -> list[Anchor]:
 
 @workflow.defn(name="AuditAnchorsWorkflow")
 class AuditAnchorsWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, carried: list[Anchor]) -> None:
+        # Here, not in run: the start signal is handled before run begins.
         self.received = 0
-        self.anchors: list[Anchor] = []
+        self.anchors: list[Anchor] = list(carried)
 
     @workflow.run
     async def run(self, carried: list[Anchor]) -> None:
-        self.anchors = list(carried)
         await workflow.wait_condition(
             lambda: self.received >= SIGNALS_PER_RUN
             or workflow.info().is_continue_as_new_suggested())
-        workflow.continue_as_new(compact(self.anchors, workflow.now()))
+        workflow.continue_as_new(compact(self.anchors))
 
     @workflow.signal
     def record(self, anchors: list[Anchor]) -> None:
