@@ -35,9 +35,11 @@ Kind = Literal[
     "relative_to_event",
     "conditional",
     "ongoing",
+    "composite",
     "unknown",
 ]
-Every = Literal["week", "month", "quarter", "half_year", "year"]
+Every = Literal["day", "week", "month", "quarter", "half_year", "year"]
+Relation = Literal["all", "then", "or_ad_hoc"]
 
 _MONTHS_PER: dict[str, int] = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 
@@ -53,6 +55,9 @@ def add_months(year: int, month: int, months: int) -> tuple[int, int]:
 
 def period_bounds(every: Every, year: int, index: int) -> tuple[date, date]:
     """First and last day of the `index`-th (1-based) period of `every` in `year`."""
+    if every == "day":
+        first = date(year, 1, 1) + timedelta(days=index - 1)
+        return first, first
     if every == "week":
         first = date.fromisocalendar(year, index, 1)
         return first, first + timedelta(days=6)
@@ -63,18 +68,24 @@ def period_bounds(every: Every, year: int, index: int) -> tuple[date, date]:
 
 
 def _period_index(every: Every, day: date) -> int:
+    if every == "day":
+        return day.timetuple().tm_yday
     if every == "week":
         return day.isocalendar().week
     return (day.month - 1) // _MONTHS_PER[every] + 1
 
 
 def periods_in_year(every: Every, year: int) -> int:
+    if every == "day":
+        return 366 if _cal.isleap(year) else 365
     if every == "week":
         return date(year, 12, 28).isocalendar().week
     return 12 // _MONTHS_PER[every]
 
 
 def period_label(every: Every, year: int, index: int) -> str:
+    if every == "day":
+        return period_bounds("day", year, index)[0].isoformat()
     return {
         "week": f"{year}-W{index:02d}",
         "month": f"{year}-{index:02d}",
@@ -164,12 +175,14 @@ class RecurrenceRule(_Frozen):
     `month_shift` months: `month_shift: 1` says "in the month after the period", as in
     "trước ngày 5 của tháng đầu quý sau". `on` lists irregular due days instead, each in the
     period it falls in (Quảng Ninh: 30/03, 30/06, 30/09, 15/12); periods it does not name have
-    no occurrence ("báo cáo 6 tháng trước 15/6" is the first half only).
+    no occurrence ("báo cáo 6 tháng trước 15/6" is the first half only). `after_days` counts
+    calendar days from the period's end instead ("15 ngày kể từ ngày kết thúc quý").
     """
 
     every: Every
     day: Annotated[int | None, Field(ge=1, le=31)] = None
     month_shift: Annotated[int, Field(ge=0, le=12)] = 0
+    after_days: Annotated[int | None, Field(ge=1, le=366)] = None
     weekday: Annotated[int | None, Field(ge=1, le=7, description="1 = Monday; weekly only")] = None
     on: list[DayMonthField] | None = None
 
@@ -181,8 +194,10 @@ class RecurrenceRule(_Frozen):
             indexes = [_period_index(self.every, d.in_year(2024)) for d in self.on]
             if len(set(indexes)) != len(indexes):
                 raise ValueError(f"`on` names two days in the same {self.every}")
-            if self.day is not None or self.month_shift:
-                raise ValueError("give either `on` or `day`/`month_shift`, not both")
+            if self.day is not None or self.month_shift or self.after_days is not None:
+                raise ValueError("give either `on` or `day`/`month_shift`/`after_days`, not both")
+        if self.after_days is not None and (self.day is not None or self.month_shift):
+            raise ValueError("give either `after_days` or `day`/`month_shift`, not both")
         if self.weekday is not None and self.every != "week":
             raise ValueError("`weekday` is for weekly rules only")
         return self
@@ -202,6 +217,10 @@ class RecurrenceRule(_Frozen):
         ]
 
     def _due(self, last: date) -> date:
+        if self.after_days is not None:
+            return last + timedelta(days=self.after_days)
+        if self.every == "day":
+            return last
         if self.every == "week":
             return last - timedelta(days=7 - (self.weekday or 7))
         due_year, due_month = add_months(last.year, last.month, self.month_shift)
@@ -316,6 +335,47 @@ class UnknownDeadline(_Frozen):
     reason: str = ""
 
 
+Part = Annotated[
+    DateDeadline
+    | MonthDeadline
+    | QuarterDeadline
+    | HalfYearDeadline
+    | YearDeadline
+    | RangeDeadline
+    | RecurringDeadline
+    | EventDeadline
+    | OngoingDeadline,
+    Field(discriminator="kind"),
+]
+
+
+class CompositeDeadline(_Frozen):
+    """Several obligations in one cell.
+
+    `all`: every part is its own obligation ("sơ kết năm 2027, tổng kết năm 2030", "Quý I, III/2025").
+    `then`: a dated part, then ongoing work ("Quý III/2025, sau đó duy trì thường xuyên").
+    `or_ad_hoc`: the regular schedule of its parts; the ad hoc clause ("hoặc đột xuất khi có yêu
+    cầu") is kept as a note.
+    """
+
+    kind: Literal["composite"] = "composite"
+    relation: Relation
+    parts: Annotated[list[Part], Field(min_length=1)]
+    note: str | None = Field(None, description="or_ad_hoc: the ad hoc clause as written")
+
+    @model_validator(mode="after")
+    def _shape(self) -> CompositeDeadline:
+        if self.relation == "all" and len(self.parts) < 2:
+            raise ValueError("`all` needs at least two parts")
+        if self.relation == "then" and (
+            len(self.parts) != 2 or self.parts[1].kind != "ongoing" or self.parts[0].kind == "ongoing"
+        ):
+            raise ValueError("`then` is a dated part followed by an ongoing part")
+        if self.relation == "or_ad_hoc" and not self.note:
+            raise ValueError("`or_ad_hoc` keeps its ad hoc clause in `note`")
+        return self
+
+
 Deadline = Annotated[
     DateDeadline
     | MonthDeadline
@@ -326,6 +386,7 @@ Deadline = Annotated[
     | RecurringDeadline
     | EventDeadline
     | OngoingDeadline
+    | CompositeDeadline
     | UnknownDeadline,
     Field(discriminator="kind"),
 ]
@@ -354,21 +415,56 @@ def span(deadline: Deadline) -> tuple[date | None, list[date]]:
             return None, [due] if due else []
         case OngoingDeadline(start=start):
             return start, []
+        case CompositeDeadline(parts=parts):
+            spans = [span(part) for part in parts]
+            return spans[0][0], sorted({due for _, dues in spans for due in dues})
         case _:
             return None, []
 
 
-def as_contract(text: str, deadline: Deadline, *, tz: dt.tzinfo) -> dict[str, Any]:
-    """The `parse-deadline --json` object: {"text", "kind", "due", "event", "start"}."""
+def _part_contract(deadline: Deadline, tz: dt.tzinfo) -> dict[str, Any]:
     start, dues = span(deadline)
     due: list[str] = [d.isoformat() for d in dues]
     if isinstance(deadline, DateDeadline | RangeDeadline) and deadline.time is not None:
         due = [dt.datetime.combine(dues[-1], deadline.time, tz).isoformat()]
-    event = deadline.event if isinstance(deadline, EventDeadline) else None
+    every = sorted({r.every for r in deadline.rules}, key=_EVERY_ORDER.index) if isinstance(
+        deadline, RecurringDeadline) else None
     return {
-        "text": text,
         "kind": deadline.kind,
         "due": due,
-        "event": event,
         "start": start.isoformat() if start else None,
+        "every": every,
+        "event": deadline.event if isinstance(deadline, EventDeadline) else None,
+    }
+
+
+_EVERY_ORDER: list[str] = ["day", "week", "month", "quarter", "half_year", "year"]
+
+
+def as_contract(text: str, deadline: Deadline, *, tz: dt.tzinfo) -> dict[str, Any]:
+    """The `parse-deadline --json` object: {"text", "kind", "due", "event", "start", "parts",
+    "relation"}. A composite takes the kind of its first dated part, and all parts' due dates in
+    order; `parts` lists each part's own kind, due, start, every and event."""
+    if isinstance(deadline, CompositeDeadline):
+        parts = [_part_contract(part, tz) for part in deadline.parts]
+        first = next((p for p in parts if p["due"]), parts[0])
+        due = sorted({d for p in parts for d in p["due"]})
+        return {
+            "text": text,
+            "kind": first["kind"],
+            "due": due,
+            "event": next((p["event"] for p in parts if p["event"]), None),
+            "start": parts[0]["start"],
+            "parts": parts,
+            "relation": deadline.relation,
+        }
+    own = _part_contract(deadline, tz)
+    return {
+        "text": text,
+        "kind": own["kind"],
+        "due": own["due"],
+        "event": own["event"],
+        "start": own["start"],
+        "parts": [] if isinstance(deadline, UnknownDeadline) else [own],
+        "relation": None,
     }

@@ -165,26 +165,11 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
         raise ValueError(f"task {task.id}: deadline not resolved; validate the plan first")
     policy = task.policy.apply(plan.policy) if task.policy else plan.policy
     tz = plan.plan.tz
-    time_of_day = rule.time if isinstance(rule, dl.DateDeadline | dl.RangeDeadline) else None
 
-    periods: list[tuple[str | None, date | None, date | None]]  # (period, start, due)
-    kind: OccurrenceKind = "deadline"
-    match rule:
-        case dl.RecurringDeadline():
-            periods = [(label, first, due) for label, first, due in rule.occurrences()]
-        case dl.RangeDeadline(each_year=True, start=start, end=end):
-            periods = [(str(y), date(y, 1, 1), date(y, 12, 31))
-                       for y in range(start.year, end.year + 1)]
-        case dl.OngoingDeadline(start=start):
-            kind = "ongoing"
-            periods = [(None, start, None)]
-        case dl.EventDeadline(due=due):
-            periods = [(None, None, due)]
-        case _:
-            start, dues = dl.span(rule)
-            periods = [(None, start, dues[-1])]
-    if task.when is not None and kind != "ongoing":
-        kind = "event"
+    slots = _slots(rule)
+    if task.when is not None:
+        slots = [(p, start, due, "event" if kind != "ongoing" else kind, at)
+                 for p, start, due, kind, at in slots]
 
     units: list[str | None] = [None]
     if task.for_each is not None:
@@ -199,7 +184,7 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
 
     out = []
     for unit in units:
-        for period, start, due_day in periods:
+        for period, start, due_day, kind, time_of_day in slots:
             ref = f"{plan.plan.id}/{task.id}" + (f"/{unit}" if unit else "") + (
                 f"@{period}" if period else "")
             out.append(Occurrence(
@@ -228,6 +213,60 @@ def _task_occurrences(plan: Plan, task: Task) -> list[Occurrence]:
                 years=[y for y in plan.plan.years if start is None or y >= start.year],
             ))
     return sorted(out, key=lambda o: (o.due or datetime.max.replace(tzinfo=tz), o.ref))
+
+
+Slot = tuple[str | None, date | None, date | None, OccurrenceKind, time | None]
+
+
+def _slots(rule: dl.Deadline) -> list[Slot]:
+    """(period, start, due, kind, time of day) of each occurrence a rule asks for."""
+    time_of_day = rule.time if isinstance(rule, dl.DateDeadline | dl.RangeDeadline) else None
+    match rule:
+        case dl.RecurringDeadline():
+            return [(label, first, due, "deadline", None) for label, first, due in rule.occurrences()]
+        case dl.RangeDeadline(each_year=True, start=start, end=end):
+            return [(str(y), date(y, 1, 1), date(y, 12, 31), "deadline", None)
+                    for y in range(start.year, end.year + 1)]
+        case dl.OngoingDeadline(start=start):
+            return [(None, start, None, "ongoing", None)]
+        case dl.EventDeadline(due=due):
+            return [(None, None, due, "deadline", None)]
+        case dl.CompositeDeadline(relation="then", parts=[dated, ongoing]):
+            return [*_slots(dated), *[("ongoing", start, None, kind, at)
+                                      for _, start, _, kind, at in _slots(ongoing)]]
+        case dl.CompositeDeadline(parts=parts):
+            # Each part its own obligation, with its own reference: "@2025-Q1", "@2026".
+            out: list[Slot] = []
+            for part in parts:
+                for period, start, due, kind, at in _slots(part):
+                    label = period or _label(part)
+                    taken = {slot[0] for slot in out}
+                    label = next(f"{label}-{n}" if n else label for n in range(len(out) + 1)
+                                 if (f"{label}-{n}" if n else label) not in taken)
+                    out.append((label, start, due, kind, at))
+            return out
+        case _:
+            start, dues = dl.span(rule)
+            return [(None, start, dues[-1], "deadline", time_of_day)]
+
+
+def _label(part: dl.Deadline) -> str:
+    match part:
+        case dl.MonthDeadline(year=y, month=m):
+            return dl.period_label("month", y, m)
+        case dl.QuarterDeadline(year=y, quarter=q):
+            return dl.period_label("quarter", y, q)
+        case dl.HalfYearDeadline(year=y, half=h):
+            return dl.period_label("half_year", y, h)
+        case dl.YearDeadline(year=y):
+            return str(y)
+        case dl.RangeDeadline(start=start, end=end):
+            return f"{start.isoformat()}_{end.isoformat()}"
+        case dl.OngoingDeadline():
+            return "ongoing"
+        case _:
+            _, dues = dl.span(part)
+            return dues[-1].isoformat() if dues else part.kind
 
 
 def _unit_kpis(task: Task, unit: str | None) -> list[Kpi]:

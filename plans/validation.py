@@ -284,8 +284,7 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
                     "quarter: 1}",
                 )
                 continue
-        if isinstance(rule, dl.RecurringDeadline) and not rule.years:
-            rule = rule.model_copy(update={"years": info.years})
+        rule = _with_years(rule, info.years)
         if isinstance(rule, dl.UnknownDeadline):
             report.add((*path, "rule"), "a rule of kind unknown is not a deadline")
             continue
@@ -295,6 +294,16 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
         _warn_before_issue(rule, info.issued, path, report)
         tasks.append(task.model_copy(update={"deadline": spec.model_copy(update={"rule": rule})}))
     return plan.model_copy(update={"tasks": tasks})
+
+
+def _with_years(rule: dl.Deadline, years: list[int]) -> dl.Deadline:
+    """A recurrence that names no years runs through the plan's years, inside parts too."""
+    if isinstance(rule, dl.RecurringDeadline) and not rule.years:
+        return rule.model_copy(update={"years": years})
+    if isinstance(rule, dl.CompositeDeadline):
+        parts = [_with_years(part, years) for part in rule.parts]
+        return rule.model_copy(update={"parts": parts})
+    return rule
 
 
 def _event_hint(plan: Plan) -> str:

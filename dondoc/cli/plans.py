@@ -31,8 +31,6 @@ from dondoc.cli.common import (
 from dondoc.files import Loaded, file_kind, read_calendar, read_contacts, read_plan
 from dondoc.services import load as loading
 from plans import schedule
-from plans.deadline import as_contract
-from plans.grammar import parse_deadline
 from plans.validation import Checked
 from plans.vietnamese import format_date, format_datetime
 
@@ -190,21 +188,24 @@ def parse_deadline_command(
 ) -> None:
     """Read Vietnamese deadline phrases: 'Quý I/2025', 'trước ngày 30/04/2025', 'Thường xuyên'."""
     from plans.calendar import WorkingCalendar
+    from plans.grammar.service import check_year, read_lines, split_lines
 
-    context_year = year or datetime.now(HCM).year
+    context_year = datetime.now(HCM).year if year is None else year
+    if (refused := check_year(context_year)) is not None:
+        raise fail(refused, 2)
     issued_on = parse_day(issued, "--issued")
     calendar = WorkingCalendar.vietnam([context_year])
-    phrases = sys.stdin.read().splitlines() if text == "-" else [text]
-    for phrase in phrases:
-        deadline = parse_deadline(phrase, year=context_year, issued=issued_on,
-                                  add_working_days=calendar.add_working_days)
-        result = as_contract(phrase, deadline, tz=HCM)
+    phrases = split_lines(sys.stdin.read()) if text == "-" else [text]
+    for result, reason in read_lines(phrases, year=context_year, issued=issued_on,
+                                     add_working_days=calendar.add_working_days, tz=HCM):
         if as_json:
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        elif "error" in result:
+            out.print(f"{result['text']}: error ({result['error']})", markup=False)
         else:
-            reason = f" ({deadline.reason})" if deadline.kind == "unknown" else ""  # type: ignore[union-attr]
             due = ", ".join(result["due"]) or "-"
-            out.print(f"{phrase}: {result['kind']}{reason}; due {due}"
+            out.print(f"{result['text']}: {result['kind']}" + (f" ({reason})" if reason else "")
+                      + f"; due {due}"
                       + (f"; event {result['event']}" if result["event"] else "")
                       + (f"; start {result['start']}" if result["start"] else ""), markup=False)
 

@@ -179,3 +179,36 @@ def test_event_and_ongoing_tasks_have_no_due_until_they_can():
     checkins = schedule.checkins(ongoing, CAL, [2025])
     assert [c.at.date() for c in checkins] == [date(2025, 3, 31), date(2025, 6, 30),
                                                date(2025, 9, 30), date(2025, 12, 31)]
+
+
+def _composite_plan(deadline: str) -> list[schedule.Occurrence]:
+    return schedule.expand(load(plan_text(until=2026, tasks=f"""\
+  - id: t1
+    title: Báo cáo kết quả
+    source: Phụ lục I, dòng 1
+    lead: [VP]
+    deadline: {deadline}
+""")))
+
+
+def test_each_part_of_a_cell_is_its_own_occurrence_with_its_own_reference():
+    occs = _composite_plan('"sơ kết Quý I/2025, tổng kết năm 2026"')
+    assert [(o.ref, o.kind, o.due_date) for o in occs] == [
+        ("thu/t1@2025-Q1", "deadline", date(2025, 3, 31)),
+        ("thu/t1@2026", "deadline", date(2026, 12, 31)),
+    ]
+
+
+def test_a_dated_part_then_ongoing_work_checks_in_after_the_date():
+    occs = _composite_plan('"Quý III/2025, sau đó duy trì thường xuyên"')
+    assert [(o.ref, o.kind, o.start, o.due_date) for o in occs] == [
+        ("thu/t1", "deadline", date(2025, 7, 1), date(2025, 9, 30)),
+        ("thu/t1@ongoing", "ongoing", date(2025, 10, 1), None),
+    ]
+
+
+def test_a_schedule_with_an_ad_hoc_clause_keeps_its_regular_dates():
+    occs = _composite_plan('"hằng quý hoặc đột xuất khi có yêu cầu"')
+    assert [o.due_date for o in occs][:4] == [date(2025, 3, 31), date(2025, 6, 30),
+                                              date(2025, 9, 30), date(2025, 12, 31)]
+    assert len(occs) == 8  # 2025 and 2026

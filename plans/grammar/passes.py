@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -43,25 +42,11 @@ from plans.deadline import (
     period_bounds,
     span,
 )
+from plans.grammar.lexer import MAX_YEAR, MIN_YEAR, fold, lower_each
 
-__all__ = ["fold", "parse_deadline"]
+__all__ = ["read_part"]
 
 AddWorkingDays = Callable[[date, int], date]
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII of exactly the same length: 'Quí IV' -> 'qui iv', 'Đồng' -> 'dong'."""
-    out = []
-    for char in text:
-        if char in "đĐ":
-            out.append("d")
-            continue
-        if char in "–—−‐":
-            out.append("-")
-            continue
-        base = unicodedata.normalize("NFD", char)[0]
-        out.append(base.lower() if base.isascii() else " ")
-    return "".join(out)
 
 
 # -- the pieces of a phrase -------------------------------------------------------------------
@@ -179,6 +164,9 @@ def _year_of(match: re.Match[str], default: int) -> int:
 
 
 def _safe_date(scan: _Scan, year: int, month: int, day: int) -> date | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        scan.errors.append(f"year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
+        return None
     try:
         return date(year, month, day)
     except ValueError:
@@ -765,7 +753,7 @@ def _leftover_problem(scan: _Scan) -> str | None:
         scan.take(match.start(), match.end())
     accented = "".join(
         " " if taken or i in scan.hidden else char
-        for i, (char, taken) in enumerate(zip(scan.original.lower(), scan.taken, strict=True))
+        for i, (char, taken) in enumerate(zip(lower_each(scan.original), scan.taken, strict=True))
     )
     poison = _POISON.search(accented)
     if poison:
@@ -773,7 +761,7 @@ def _leftover_problem(scan: _Scan) -> str | None:
     return None
 
 
-def parse_deadline(
+def read_part(
     text: str,
     *,
     year: int,
@@ -787,7 +775,7 @@ def parse_deadline(
     covers (default: `year` alone; a plan passes all its years); `issued` is the plan's issue
     date, for "trong 30 ngày kể từ ngày ký"; `add_working_days` counts working days.
     """
-    original = unicodedata.normalize("NFC", text).strip()
+    original = text.strip()
     if not original:
         return UnknownDeadline(reason="empty")
     scan = _Scan(original=original, folded=fold(original), year=year)

@@ -1,0 +1,142 @@
+"""The Vietnamese deadline grammar: "Quý I/2025", "trước ngày 30/04/2025", "Thường xuyên" ...
+
+`parse_deadline(text, year=..., issued=...)` returns a typed `Deadline`. It never guesses: a
+phrase it cannot read completely, or that reads two ways, becomes `UnknownDeadline` with the
+reason, not a date.
+
+How it reads a cell: `lexer` normalizes it (NFC, one space for any run of whitespace) and turns
+it into typed tokens; `structure` parses the token classes with a lark grammar into parts joined
+by separators ("; ", ", ", "và", "sau đó") and an ad hoc tail ("hoặc đột xuất"); `passes` reads
+each part; the semantic step here puts the parts together (`all`, `then`, `or_ad_hoc`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import ValidationError
+
+from plans import deadline as dl
+from plans.grammar.lexer import MAX_LENGTH, MAX_YEAR, MIN_YEAR, fold, normalize, tokens
+from plans.grammar.passes import read_part
+from plans.grammar.structure import classes, structure
+
+__all__ = ["MAX_YEAR", "MIN_YEAR", "fold", "normalize", "parse_deadline"]
+
+AddWorkingDays = Callable[[date, int], date]
+# "khởi công tháng 6, hoàn thành tháng 12": the first part is a start, not an obligation;
+# "tháng 6 (10,5%), tháng 9 (14,9%)": milestones of one piece of work.
+_NOT_OBLIGATIONS = re.compile(r"\b(?:khoi cong|khoi dong|bat dau)\b|%")
+
+
+def parse_deadline(
+    text: str,
+    *,
+    year: int,
+    issued: date | None = None,
+    years: list[int] | None = None,
+    add_working_days: AddWorkingDays | None = None,
+) -> dl.Deadline:
+    """Read one deadline cell.
+
+    `year` fills what the phrase leaves out; `years` are the years a recurrence that names none
+    covers (default: `year` alone; a plan passes all its years); `issued` is the plan's issue
+    date, for "trong 30 ngày kể từ ngày ký"; `add_working_days` counts working days.
+    """
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return dl.UnknownDeadline(reason=f"the context year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
+    original = normalize(text)
+    if not original:
+        return dl.UnknownDeadline(reason="empty")
+    if len(original) > MAX_LENGTH:
+        return dl.UnknownDeadline(
+            reason=f"{len(original)} characters: a deadline cell is at most {MAX_LENGTH}")
+
+    def read(part: str) -> dl.Deadline:
+        try:
+            return read_part(part, year=year, issued=issued, years=years,
+                             add_working_days=add_working_days)
+        except (ValueError, OverflowError) as error:  # ValidationError is a ValueError
+            return dl.UnknownDeadline(reason=_message(error))
+
+    whole = read(original)
+    if not isinstance(whole, dl.UnknownDeadline):
+        return whole
+    composite = _composite(original, read)
+    return whole if composite is None else composite
+
+
+def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline | None:
+    """The cell read as several parts, or None when its structure has one part only."""
+    lexemes = tokens(original)
+    shape = structure(classes(lexemes))
+    if shape is None or (len(shape.parts) < 2 and shape.ad_hoc is None):
+        return None
+
+    def text_of(first: int, last: int) -> str:
+        return original[lexemes[first].start : lexemes[last - 1].end]
+
+    if _NOT_OBLIGATIONS.search(fold(original)):
+        return dl.UnknownDeadline(reason="a start or a share of the work among the parts")
+
+    # A piece that does not read alone joins the next: "tháng 03, 06, 09 và ..." stays one part.
+    parts: list[dl.Deadline] = []
+    start = shape.parts[0][0]
+    for index, (_, end) in enumerate(shape.parts):
+        last_piece = index == len(shape.parts) - 1
+        reading = read(text_of(start, end))
+        if isinstance(reading, dl.UnknownDeadline):
+            if last_piece:
+                return reading
+            continue
+        parts.append(reading)
+        if not last_piece:
+            start = shape.parts[index + 1][0]
+    note = text_of(*shape.ad_hoc).strip(" ,()") if shape.ad_hoc else None
+    return _compose(parts, note)
+
+
+def _compose(parts: list[dl.Deadline], note: str | None) -> dl.Deadline:
+    flat: list[dl.Part] = []
+    for part in parts:
+        if isinstance(part, dl.CompositeDeadline | dl.UnknownDeadline):
+            return dl.UnknownDeadline(reason="a part with parts of its own")
+        flat.append(part)
+    try:
+        if note is not None:
+            return dl.CompositeDeadline(relation="or_ad_hoc", parts=flat, note=note)
+        if len(flat) == 1:
+            return flat[0]
+        ongoing = [p for p in flat if isinstance(p, dl.OngoingDeadline)]
+        if ongoing and len(flat) == 2 and flat[1] is ongoing[0]:
+            then = dl.OngoingDeadline(start=_day_after(flat[0]))
+            return dl.CompositeDeadline(relation="then", parts=[flat[0], then])
+        if ongoing:
+            return dl.UnknownDeadline(reason="ongoing work among several deadlines")
+        return _all(flat)
+    except ValidationError as error:
+        return dl.UnknownDeadline(reason=_message(error))
+
+
+def _all(parts: list[dl.Part]) -> dl.Deadline:
+    """Each part its own obligation; two due days for one period is a contradiction."""
+    seen: dict[str, date] = {}
+    for part in parts:
+        if isinstance(part, dl.RecurringDeadline) and part.years:
+            for label, _, due in part.occurrences():
+                if seen.setdefault(label, due) != due:
+                    return dl.UnknownDeadline(reason=f"two due days for {label}")
+    return dl.CompositeDeadline(relation="all", parts=parts)
+
+
+def _day_after(part: dl.Part) -> date | None:
+    _, dues = dl.span(part)
+    return date.fromordinal(dues[-1].toordinal() + 1) if dues else None
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+    return str(error)

@@ -1,0 +1,49 @@
+"""The phrase reader as a service: one answer for every line, whatever the line holds.
+
+`read_lines` is what `dondoc parse-deadline -` prints: one contract object per input line (split
+on "\\n" only, a trailing "\\r" dropped), an `{"text", "error"}` object for a line it could not
+handle, so that a batch is never cut short.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from plans.deadline import UnknownDeadline, as_contract
+from plans.grammar import MAX_YEAR, MIN_YEAR, AddWorkingDays, parse_deadline
+
+
+def check_year(year: int) -> str | None:
+    """Why a context year is refused, or None."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return f"--year {year} is not a plan's year; give a year from {MIN_YEAR} to {MAX_YEAR}"
+    return None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines on "\\n" only (not on the other separators str.splitlines knows), without the empty
+    line after a final newline."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def read_lines(
+    lines: Iterable[str],
+    *,
+    year: int,
+    issued: date | None,
+    add_working_days: AddWorkingDays | None,
+    tz: dt.tzinfo,
+) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """(the contract object, the reason a phrase is unknown) for every line."""
+    for line in lines:
+        try:
+            deadline = parse_deadline(line, year=year, issued=issued,
+                                      add_working_days=add_working_days)
+            reason = deadline.reason if isinstance(deadline, UnknownDeadline) else None
+            yield as_contract(line, deadline, tz=tz), reason
+        except Exception as error:  # one bad line must not lose the batch
+            yield {"text": line, "error": f"{type(error).__name__}: {error}"}, None
