@@ -50,7 +50,8 @@ def measure(name: str, work: Callable[[], int], repeat: int = 5) -> None:
 
 def phrases() -> list[tuple[str, int]]:
     items = []
-    for name in ("deadline_phrases_real.yaml", "deadline_phrases_heldout.yaml"):
+    for name in ("deadline_phrases_real.yaml", "deadline_phrases_heldout.yaml",
+                 "deadline_phrases_third.yaml"):
         items += [(i["text"], i["year"]) for i in yaml.safe_load(
             (ROOT / "tests/data" / name).read_text("utf-8"))]
     return items
@@ -82,6 +83,31 @@ def pure() -> None:
         return count
 
     measure("reminder and escalation instants", instants)
+    worst_cases()
+
+
+def adversarial() -> dict[str, list[str]]:
+    """Inputs that made the old regex passes backtrack (issue 11), at the cap and far above it."""
+    seeds = [" ", "1", "(", "quý I, ", "trong 1 ngày kể từ ", "tháng 1, ", "ngày 30 của tháng 03, ",
+             "1/", "hằng quý hoặc ", "Quý I/2025; ", "İ", "29-21/9 "]
+    out: dict[str, list[str]] = {}
+    for size, label in ((400, "400 characters (the cap)"), (10_240, "10 KB"), (1 << 20, "1 MiB")):
+        out[label] = [(seed * (size // len(seed) + 1))[:size] for seed in seeds]
+    return out
+
+
+def worst_cases() -> None:
+    """The slowest single phrase of each size: the bound issue 11 sets is 10 ms up to 10 KB and
+    2 s up to 1 MiB."""
+    print("\n| adversarial phrase size | phrases | slowest | mean |\n|---|---|---|---|")
+    for label, texts in adversarial().items():
+        times = []
+        for text in texts:
+            start = time.perf_counter()
+            parse_deadline(text, year=2025)
+            times.append(time.perf_counter() - start)
+        print(f"| {label} | {len(texts)} | {max(times) * 1000:.2f} ms | "
+              f"{statistics.mean(times) * 1000:.2f} ms |")
 
 
 async def temporal_load() -> None:

@@ -181,7 +181,7 @@ class RecurrenceRule(_Frozen):
 
     every: Every
     day: Annotated[int | None, Field(ge=1, le=31)] = None
-    month_shift: Annotated[int, Field(ge=0, le=12)] = 0
+    month_shift: Annotated[int, Field(ge=-11, le=12)] = 0
     after_days: Annotated[int | None, Field(ge=1, le=366)] = None
     weekday: Annotated[int | None, Field(ge=1, le=7, description="1 = Monday; weekly only")] = None
     on: list[DayMonthField] | None = None
@@ -319,7 +319,7 @@ class EventDeadline(_Frozen):
     kind: Literal["relative_to_event", "conditional"] = "conditional"
     event: str
     within: timedelta | None = None
-    within_working_days: Annotated[int | None, Field(ge=0)] = None
+    within_working_days: int | None = None
     due: VnDate | None = Field(None, description="known when the event is the plan's own issue")
 
 

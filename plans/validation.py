@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from plans import deadline as dl
 from plans import model
 from plans.calendar import CalendarOverrides, WorkingCalendar
-from plans.grammar import parse_deadline
+from plans.grammar import explain, parse_deadline
 from plans.model import Contacts, Plan
 from plans.yamlsource import Path, Position, Source, YamlProblem, read_yaml
 
@@ -276,12 +276,15 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
             rule = parse_deadline(spec.text, year=info.year, years=info.years, issued=info.issued,
                                   add_working_days=calendar.add_working_days)
             if isinstance(rule, dl.UnknownDeadline):
+                unread, proposal = explain(spec.text, year=info.year, years=info.years,
+                                           issued=info.issued,
+                                           add_working_days=calendar.add_working_days)
+                part = f"; could not read {unread!r}" if unread and unread != spec.text else ""
                 report.add(
                     (*path, "text") if isinstance(report.source.data["tasks"][i]["deadline"], dict)
                     else path,
-                    f"cannot read the deadline {spec.text!r} ({rule.reason}); "
-                    "add a structured rule beside it, e.g. rule: {kind: quarter, year: 2025, "
-                    "quarter: 1}",
+                    f"cannot read the deadline {spec.text!r} ({rule.reason}){part}; add a "
+                    f"structured rule beside it, e.g. rule: {flow_yaml(proposal)}",
                 )
                 continue
         rule = _with_years(rule, info.years)
@@ -294,6 +297,18 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
         _warn_before_issue(rule, info.issued, path, report)
         tasks.append(task.model_copy(update={"deadline": spec.model_copy(update={"rule": rule})}))
     return plan.model_copy(update={"tasks": tasks})
+
+
+def flow_yaml(value: Any) -> str:
+    """One line of YAML, as a clerk would type it: {kind: quarter, year: 2025, quarter: 1}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {flow_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow_yaml(v) for v in value) + "]"
+    if isinstance(value, str) and (not value or any(c in value for c in ":{}[],#&*!|>'\"%@`")
+                                   or value != value.strip()):
+        return "'" + value.replace("'", "''") + "'"
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _with_years(rule: dl.Deadline, years: list[int]) -> dl.Deadline:

@@ -86,6 +86,26 @@ def test_parse_deadline_reads_standard_input_one_object_per_line():
         ("", "unknown", []), ("trước ngày 31/02/2025", "unknown", [])]
 
 
+def test_parse_deadline_answers_every_line_of_a_batch():
+    lines = ["Quý I/2025", "İ", "29-21/9", "31/12/9999", "06  tháng/lần", "x" * 5000,
+             "a\u2028b", "hằng quý hoặc đột xuất khi có yêu cầu", "Quý II/2025"]
+    done = dondoc("parse-deadline", "-", "--year", "2025", "--json", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines  # one answer per "\n"-separated line, in order
+    assert [r["kind"] for r in rows] == ["quarter", "unknown", "unknown", "unknown", "recurring",
+                                         "unknown", "unknown", "recurring", "quarter"]
+    assert rows[4]["due"] == ["2025-06-30", "2025-12-31"]  # a double space is still half-yearly
+    assert rows[7]["relation"] == "or_ad_hoc"
+
+
+@pytest.mark.parametrize("year", ["0", "-1", "10000"])
+def test_parse_deadline_refuses_an_absurd_year(year: str):
+    done = dondoc("parse-deadline", "Quý I", f"--year={year}", "--json")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and not done.stdout
+    assert f"--year {year} is not a plan's year" in done.stderr
+
+
 def test_a_bad_plan_file_gets_one_line_per_problem_and_exit_1(tmp_path: Path):
     bad = tmp_path / "kh.yaml"
     bad.write_text((ROOT / "definitions/quang-ninh-cds-2025.yaml").read_text("utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -188,7 +187,7 @@ def parse_deadline_command(
 ) -> None:
     """Read Vietnamese deadline phrases: 'Quý I/2025', 'trước ngày 30/04/2025', 'Thường xuyên'."""
     from plans.calendar import WorkingCalendar
-    from plans.grammar.service import check_year, read_lines, split_lines
+    from plans.grammar.service import check_year, json_line, read_lines, split_lines
 
     context_year = datetime.now(HCM).year if year is None else year
     if (refused := check_year(context_year)) is not None:
@@ -199,7 +198,7 @@ def parse_deadline_command(
     for result, reason in read_lines(phrases, year=context_year, issued=issued_on,
                                      add_working_days=calendar.add_working_days, tz=HCM):
         if as_json:
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_line(result))
         elif "error" in result:
             out.print(f"{result['text']}: error ({result['error']})", markup=False)
         else:

@@ -15,19 +15,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from pydantic import ValidationError
 
 from plans import deadline as dl
 from plans.grammar.lexer import MAX_LENGTH, MAX_YEAR, MIN_YEAR, fold, normalize, tokens
+from plans.grammar.lexer import Token as Lexeme
 from plans.grammar.passes import read_part
 from plans.grammar.structure import classes, structure
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "fold", "normalize", "parse_deadline"]
+__all__ = ["MAX_YEAR", "MIN_YEAR", "explain", "fold", "normalize", "parse_deadline"]
 
 AddWorkingDays = Callable[[date, int], date]
 # "khởi công tháng 6, hoàn thành tháng 12": the first part is a start, not an obligation;
 # "tháng 6 (10,5%), tháng 9 (14,9%)": milestones of one piece of work.
+MAX_TOKENS = 60  # the longest real cell has 40 tokens; the structure parse grows faster than linearly
 _NOT_OBLIGATIONS = re.compile(r"\b(?:khoi cong|khoi dong|bat dau)\b|%")
 
 
@@ -71,6 +74,8 @@ def parse_deadline(
 def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline | None:
     """The cell read as several parts, or None when its structure has one part only."""
     lexemes = tokens(original)
+    if len(lexemes) > MAX_TOKENS:
+        return None  # longer than any real cell: the whole cell's reading stands
     shape = structure(classes(lexemes))
     if shape is None or (len(shape.parts) < 2 and shape.ad_hoc is None):
         return None
@@ -140,3 +145,68 @@ def _message(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return str(error.errors()[0]["msg"]).removeprefix("Value error, ")
     return str(error)
+
+
+def explain(
+    text: str,
+    *,
+    year: int,
+    issued: date | None = None,
+    years: list[int] | None = None,
+    add_working_days: AddWorkingDays | None = None,
+) -> tuple[str | None, dict[str, Any]]:
+    """For a cell read as unknown: the part it could not read (None when every part reads but
+    they do not go together), and the structured rule to write beside it, from what it did read."""
+    original = normalize(text)[:MAX_LENGTH]
+    lexemes = tokens(original)
+    shape = structure(classes(lexemes)) if lexemes else None
+    spans = list(shape.parts) if shape else [(0, len(lexemes))]
+    unread: str | None = None
+    read: list[dl.Part] = []
+    for first, last in spans:
+        if first >= last:
+            continue
+        piece = original[lexemes[first].start : lexemes[last - 1].end]
+        reading = parse_deadline(piece, year=year, issued=issued, years=years,
+                                 add_working_days=add_working_days)
+        if isinstance(reading, dl.CompositeDeadline):
+            read += reading.parts
+        elif isinstance(reading, dl.UnknownDeadline):
+            unread = unread or piece
+        else:
+            read.append(reading)
+    rule: dl.Deadline
+    if len(read) > 1:
+        rule = dl.CompositeDeadline(relation="all", parts=read)
+    elif read:
+        rule = read[0]
+    else:
+        rule = _guess_from_tokens(lexemes, original, year)
+    return (unread if unread != original or len(spans) > 1 else original), _as_rule(rule)
+
+
+def _guess_from_tokens(lexemes: list[Lexeme], original: str, year: int) -> dl.Deadline:
+    """A rule from the cell's own last date, month or year (else the plan's year), or its event."""
+    for lexeme in reversed(lexemes):
+        numbers = [int(n) for n in re.findall(r"\d+", lexeme.text)]
+        try:
+            if lexeme.kind == "DATE":
+                return dl.DateDeadline(date=date(numbers[2], numbers[1], numbers[0]))
+            if lexeme.kind == "DAY_MONTH":
+                return dl.DateDeadline(date=date(year, numbers[1], numbers[0]))
+            if lexeme.kind == "MONTH_YEAR":
+                return dl.MonthDeadline(year=numbers[1], month=numbers[0])
+            if lexeme.kind == "YEAR" and MIN_YEAR <= numbers[0] <= MAX_YEAR:
+                return dl.YearDeadline(year=numbers[0])
+        except (ValueError, IndexError):  # "31/02": not a date; look further back
+            continue
+    if any(t.kind in ("CONDITION", "AD_HOC") for t in lexemes):
+        return dl.EventDeadline(kind="conditional", event=original)
+    return dl.YearDeadline(year=year)
+
+
+def _as_rule(rule: dl.Deadline) -> dict[str, Any]:
+    dumped = rule.model_dump(mode="json", exclude_defaults=True)
+    if isinstance(rule, dl.CompositeDeadline):
+        dumped["parts"] = [_as_rule(part) for part in rule.parts]
+    return {"kind": rule.kind, **dumped}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from plans.grammar.lexicon import LEXICON, TokenKind
 
@@ -25,22 +26,27 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII of exactly the same length: 'Quí IV' -> 'qui iv', 'Đồng' -> 'dong'."""
-    out = []
-    for char in text:
-        if char in "đĐ":
-            out.append("d")
-            continue
-        if char in "–—−‐":
-            out.append("-")
-            continue
-        base = unicodedata.normalize("NFD", char)[0]
-        out.append(base.lower()[:1] if base.isascii() else " ")
-    return "".join(out)
+    return "".join([_fold_char(char) for char in text])
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d"
+    if char in "–—−‐":
+        return "-"
+    base = unicodedata.normalize("NFD", char)[0]
+    return base.lower()[:1] if base.isascii() else " "
 
 
 def lower_each(text: str) -> str:
     """Lower case, one character for one: 'İ'.lower() is two characters, which would shift spans."""
-    return "".join(char.lower()[:1] or char for char in text)
+    return "".join([_lower_char(char) for char in text])
+
+
+@lru_cache(maxsize=4096)
+def _lower_char(char: str) -> str:
+    return char.lower()[:1] or char
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from plans.deadline import (
+    CompositeDeadline,
     DateDeadline,
     DayMonth,
     Deadline,
@@ -80,11 +81,11 @@ _POISON = re.compile(
 )
 # Numbers that count things, not dates: "100% người dân", "18 tuổi", "Kỳ họp thứ 2", "1.000".
 _QUANTITY = re.compile(
-    r"\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?\s*%"
+    r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})+|(?<![\d.,])\d+(?:[.,]\d+)?\s*%"
     r"|\b(?:thu|lan|mui|khoa|dot|ky|buoc|giai doan|muc|nhom|phu luc|dieu|khoan|so)\s*\d+\b(?!\s*[/.\-]\s*\d)"
     r"|\b\d+\s*(?:tuoi|nguoi|bac si|diem|ca|ho so|co so|don vi|xa|phuong|huyen|luot|mui|trieu|ty|"
     r"dong|tram|benh vien|tai khoan|thu tuc|phong|khoa|can bo|cong chuc|vien chuc|tieng|phut|"
-    r"buoi|lop|hoc vien|du an|nhiem vu|chi tieu|van ban|ngay|tuan|thang|nam)\b(?!\s*[/.\-]\s*\d)"
+    r"buoi|lop|hoc vien|du an|nhiem vu|chi tieu|van ban|dot|ngay|tuan|thang|nam)\b(?!\s*[/.\-]\s*\d)"
 )
 # A plan's horizon, not its deadline: "giai đoạn 2021-2030, tầm nhìn đến năm 2045".
 _VISION = re.compile(
@@ -92,6 +93,7 @@ _VISION = re.compile(
 )
 _YEAR_END = re.compile(r"\b(?:den\s*)?(?:het|cuoi)\s*nam\b(?!\s*(?:nay\s*)?(?:19|20)\d{2})")
 _START_ONLY = re.compile(r"(?:^|[\s,(:])(?:bat dau\s*)?tu\s*(?:ngay\s*|nam\s*|thang\s*|qu[yi]\s*)?$")
+_ORDINAL_DAY = re.compile(r"(?<=ngay )thu(?= ?\d)")
 _NUMBER_WORDS = re.compile(
     r"(?<=\d)\s*\(\s*(?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|muoi|linh|le)\s*)+\)"
 )
@@ -199,7 +201,8 @@ def _citations(scan: _Scan) -> None:
 
 _RELATIVE = re.compile(
     r"(?:trong (?:thoi han|vong|thoi gian)?|trong|sau|cham nhat(?: la)?|khong qua|truoc)?\s*"
-    r"(?P<n>\d{1,3})\s*(?P<unit>ngay|tuan|tieng|gio)(?P<work>\s*lam viec)?\s*,?\s*"
+    r"(?:(?P<n>\d{1,3})\s*(?P<unit>ngay|tuan|tieng|gio)|(?P<unit2>ngay)\s*(?P<n2>\d{1,3}))"
+    r"(?P<work>\s*lam viec)?\s*,?\s*"
     r"(?:ke tu|tinh tu|sau khi|sau|ke tu khi)\s*(?:ngay|khi)?\s*(?P<event>.+)$"
 )
 _UNIT = {"ngay": timedelta(days=1), "tuan": timedelta(weeks=1), "tieng": timedelta(hours=1),
@@ -210,15 +213,42 @@ _OWN_ISSUE = re.compile(
 )
 
 
+_BEFORE_EVENT = re.compile(
+    r"(?:it nhat|toi thieu|khong it hon|cham nhat(?: la)?|truoc)\s*(?P<n>\d{1,3})\s*"
+    r"(?P<unit>ngay|tuan)(?P<work>\s*lam viec)?\s*,?\s*truoc\s*(?:khi|ngay)\s*(?P<event>.+)$"
+)
+_PERIOD_END = re.compile(
+    r"(?:ngay |thoi diem |khi )?ket thuc\s*(?P<period>qu[yi]|nam(?: duong lich)?|thang|"
+    r"(?:0?6|sau) thang(?: dau nam)?)\W*$"
+)
+_PERIOD_OF: dict[str, Every] = {"quy": "quarter", "qui": "quarter", "nam": "year", "thang": "month"}
+
+
+def _period_end(event: str) -> Every | None:
+    """The period an offset counts from: "15 ngày kể từ ngày kết thúc quý" is quarterly."""
+    match = _PERIOD_END.fullmatch(event.strip())
+    if match is None:
+        return None
+    word = match.group("period").split()[0]
+    return _PERIOD_OF.get(word, "half_year")
+
+
 def _relative(scan: _Scan) -> tuple[timedelta, int | None, str, bool] | None:
-    """(time allowed, or working days allowed; the event; whether it is the plan's own issue)"""
+    """(time allowed, or working days allowed; the event; whether it is the plan's own issue).
+    Backwards from the event ("ít nhất 30 ngày trước khi hết hạn"), the time is negative."""
+    for match in scan.matches(_BEFORE_EVENT):
+        event = scan.original[match.start("event") :].strip(" .;:,()")
+        scan.take(match.start(), len(scan.folded))
+        n = int(match.group("n"))
+        working = -n if match.group("work") and match.group("unit") == "ngay" else None
+        return -n * _UNIT[match.group("unit")], working, event, False
     for match in scan.matches(_RELATIVE):
         event = scan.original[match.start("event") :].strip(" .;:,()")
         own = bool(_OWN_ISSUE.search(match.group("event")))
         scan.take(match.start(), len(scan.folded))
-        n = int(match.group("n"))
-        working = n if match.group("work") and match.group("unit") == "ngay" else None
-        return n * _UNIT[match.group("unit")], working, event, own
+        n, unit = int(match.group("n") or match.group("n2")), match.group("unit") or "ngay"
+        working = n if match.group("work") and unit == "ngay" else None
+        return n * _UNIT[unit], working, event, own
     return None
 
 
@@ -229,7 +259,9 @@ _CONDITION = re.compile(
 
 
 def _condition(scan: _Scan) -> str | None:
-    for match in scan.matches(_CONDITION):
+    for match in _CONDITION.finditer(scan.folded):
+        if not scan.free(match.start(), match.start("event")):
+            continue
         head = scan.folded[match.start() : match.start("event")]
         event = scan.original[match.start("event") : match.end("event")].strip(" .;:,()")
         if "theo yeu cau" in head:
@@ -240,8 +272,8 @@ def _condition(scan: _Scan) -> str | None:
 
 
 _ONGOING = re.compile(
-    r"\b(?:thuong xuyen|lien tuc|hang ngay|hangngay|moi ngay|suot (?:nam|ca nam|qua trinh)|"
-    r"\d+\s*lan\s*/\s*ngay|24\s*/\s*24(?:\s*gio)?|24\s*/\s*7|(?:tiep tuc )?duy tri|"
+    r"\b(?:thuong xuyen|lien tuc|suot (?:nam|ca nam|qua trinh)|"
+    r"24\s*/\s*24(?![\d/])(?:\s*gio)?|24\s*/\s*7(?![\d/])|(?:tiep tuc )?duy tri|"
     r"cac nam tiep theo|nhung nam tiep theo|hang nam tiep theo)\b"
 )
 _FROM = re.compile(
@@ -276,6 +308,8 @@ def _ongoing(scan: _Scan) -> tuple[bool, date | None]:
 # "trước ngày 30 của tháng 03, 06, 09 và trước ngày 15 của tháng 12", "báo cáo tháng ...; báo
 # cáo quý ...", "trước ngày 5 của tháng đầu quý sau".
 _EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
+    (re.compile(r"\b(?:hang|moi)\s*ngay\b(?!\s*(?:lam viec\s*)?\d)|\bhangngay\b|"
+                r"\b\d{1,2}\s*lan\s*(?:/|moi|trong)\s*(?:1\s*)?ngay\b"), "day"),
     (re.compile(r"\b(?:hang|moi|dinh ky|dinh ky hang)\s*tuan\b"), "week"),
     (re.compile(r"\b(?:hang|moi)\s*thang\b|(?<!\d)(?<!\d )\bthang\s*(?:/|mot|1|01)\s*lan\b|"
                 r"\bbao cao thang\b"),
@@ -297,22 +331,39 @@ _DAY_OF_MONTHS = re.compile(
     r"(?P<months>\d{1,2}(?:\s*(?:,|va|;)\s*\d{1,2})*)(?![\d/])"
 )
 _DAY_OF_PERIOD = re.compile(
-    r"ngay\s*(?P<day>\d{1,2})\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?:cuoi|dau)\s*(?:qu[yi]|ky|nam)"
-    r"(?:\s*(?:sau|tiep theo|ke tiep))?|thang\s*(?:sau|tiep theo|ke tiep)|(?:hang|moi)\s*thang|"
+    r"ngay\s*(?P<day>\d{1,2}|cuoi cung)\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?P<which>dau tien|dau|"
+    r"thu hai|thu ba|cuoi cung|cuoi)\s*(?:cua\s*)?(?:moi\s*|cac\s*)?(?P<period>qu[yi]|ky|nam)"
+    r"(?P<next>\s*(?:sau|tiep theo|ke tiep|lien ke|lien sau)(?:\s*qu[yi] (?:bao cao|phat sinh))?)?"
+    r"|thang\s*(?:sau|tiep theo|ke tiep)(?:\s*thang (?:bao cao|phat sinh))?|(?:hang|moi)\s*thang|"
     r"(?:nam|qu[yi])\s*(?:sau|tiep theo)|thang bao cao))"
 )
+_WHICH_MONTH = {"dau": 1, "dau tien": 1, "thu hai": 2, "thu ba": 3, "cuoi": 3, "cuoi cung": 3}
 _DAY_MONTH = re.compile(r"(?<![\d/.])(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})(?![\d/.\-]|\s*[/.\-]\s*\d)")
+_DAY_MONTH_WORDS = re.compile(
+    r"(?<![a-z])ngay\s*(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})(?!\d|\s*(?:nam|[/.\-])\s*\d)")
 _RECUR_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|den|toi)\s*(?:nam\s*)?(?P<b>(?:19|20)\d{2})")
 
 
 def _clauses(folded: str) -> list[tuple[int, int]]:
-    """Split a recurrence phrase into clauses at ';' or where a new report kind starts."""
+    """Split a recurrence phrase into clauses at ';' or where a new report kind starts. A clause
+    with no cadence of its own belongs to the report named after it: "Ngày 20 tháng 6: báo cáo
+    6 tháng"."""
     cuts = [0]
     for match in re.finditer(r";|\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)", folded):
         if match.start() > cuts[-1]:
             cuts.append(match.start())
     cuts.append(len(folded))
-    return list(itertools.pairwise(cuts))
+    if len(cuts) == 2:
+        return [(0, len(folded))]
+    clauses: list[tuple[int, int]] = []
+    start = 0
+    for a, b in itertools.pairwise(cuts):
+        cadence = any(pattern.search(folded[a:b]) for pattern, _ in _EVERY_WORDS)
+        if not cadence and b < len(folded) and folded[b] != ";":
+            continue  # joins the next clause
+        clauses.append((start, b))
+        start = b
+    return clauses
 
 
 def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | None:
@@ -335,8 +386,10 @@ def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | 
             if pairs < 2:
                 explicit = []
                 everies = [(0, 0, implied)] if implied else []
+        inside = [(m.start(), m.end()) for m in _DAY_OF_PERIOD.finditer(clause)]
         for s, e, _ in everies:
-            scan.take(start + s, start + e)
+            if not any(a <= s and e <= b for a, b in inside):
+                scan.take(start + s, start + e)
         kinds = {cadence for _, _, cadence in everies}
         if len(kinds) > 1 and not explicit and not _DAY_OF_PERIOD.search(clause) and not any(
                 scan.free(start + m.start(), start + m.end()) for m in _DAY_MONTH.finditer(clause)):
@@ -369,7 +422,7 @@ def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | 
     return rules, years
 
 
-_CADENCE_ORDER: list[Every] = ["week", "month", "quarter", "half_year", "year"]
+_CADENCE_ORDER: list[Every] = ["day", "week", "month", "quarter", "half_year", "year"]
 
 
 def _implied_every(clause: str) -> Every | None:
@@ -404,15 +457,10 @@ def _rule_in_clause(
         for match in _DAY_OF_PERIOD.finditer(clause):
             if not scan.free(start + match.start(), start + match.end()):
                 continue
-            rel = match.group("rel")
-            shift = 1 if re.search(r"sau|tiep theo|ke tiep|dau", rel) else 0
-            if every in ("quarter", "half_year", "year") and "thang dau" in rel:
-                shift = 1  # "tháng đầu quý sau": the first month after the period
-            if every == "month" and re.search(r"hang|moi", rel):
-                shift = 0
             scan.take(start + match.start(), start + match.end())
-            return RecurrenceRule(every=every, day=int(match.group("day")), month_shift=shift)
-        day_months = [m for m in _DAY_MONTH.finditer(clause)
+            due_day = None if match.group("day") == "cuoi cung" else int(match.group("day"))
+            return RecurrenceRule(every=every, day=due_day, month_shift=_shift(match, every))
+        day_months = [m for pattern in (_DAY_MONTH, _DAY_MONTH_WORDS) for m in pattern.finditer(clause)
                       if scan.free(start + m.start(), start + m.end())]
         if day_months:
             days = [DayMonth(month=int(m.group("m")), day=int(m.group("d"))) for m in day_months]
@@ -437,6 +485,17 @@ def _rule_in_clause(
     except ValueError as error:
         scan.errors.append(str(error))
         return None
+
+
+def _shift(match: re.Match[str], every: Every) -> int:
+    """Months from the period's last month to the due month: "tháng cuối quý" 0, "tháng đầu quý
+    sau" 1, "tháng thứ hai quý sau" 2, "tháng cuối quý sau" 3, "tháng đầu mỗi quý" -2."""
+    rel, which = match.group("rel"), match.group("which")
+    if which is None:
+        return 1 if re.search(r"\b(?:sau|tiep theo|ke tiep)\b", rel) else 0
+    length = {"quarter": 3, "half_year": 6, "year": 12}.get(every, 3)
+    month = _WHICH_MONTH[which] if which not in ("cuoi", "cuoi cung") else length
+    return month - length + (length if match.group("next") else 0)
 
 
 def _every_of(days: list[DayMonth]) -> Every:
@@ -471,6 +530,19 @@ _TIME = re.compile(
     r"(?<![\d/])(?P<h>\d{1,2})\s*(?:h|gio|:)\s*(?P<mi>\d{2})?\s*(?:phut|p\b)?(?:\s*(?P<ap>sang|chieu))?"
     r"(?![\d/])"
 )
+
+
+_NEXT_YEAR = re.compile(
+    r"(?:,\s*)?(?:cua\s*)?nam\s*(?:sau|tiep theo|ke tiep|lien sau|lien ke)(?:\s*(?:cua\s*)?nam bao cao)?\b")
+
+
+def _next_year(scan: _Scan) -> bool:
+    """"... năm sau": what the phrase dates without a year falls in the next year."""
+    for match in scan.matches(_NEXT_YEAR):
+        scan.take(match.start(), match.end())
+        scan.year += 1
+        return True
+    return False
 
 
 def _word_dates(scan: _Scan) -> None:
@@ -601,10 +673,12 @@ def _quarters(scan: _Scan) -> None:
         if any(not 1 <= n <= 4 for n in nums):
             scan.errors.append(f"no quarter {nums}")
             continue
-        if len(nums) > 2:
-            scan.errors.append(f"a list of {len(nums)} quarters is several deadlines")
+        listed = len(nums) > 1 and not re.search(r"-|\bden\b|\btoi\b", match.group("nums"))
+        if len(nums) > 2 and not listed:
+            scan.errors.append(f"a span of {len(nums)} quarters")
             continue
-        scan.add(match, "quarter", [(year, n) for n in nums], explicit_year=bool(match.group("year")))
+        scan.add(match, "quarter_list" if listed else "quarter", [(year, n) for n in nums],
+                 explicit_year=bool(match.group("year")))
 
 
 def _months(scan: _Scan) -> None:
@@ -615,10 +689,11 @@ def _months(scan: _Scan) -> None:
         nums = [int(n) for n in re.findall(r"\d+", match.group("nums"))]
         if any(not 1 <= n <= 12 for n in nums):
             continue
-        if len(nums) > 2:
-            scan.errors.append(f"a list of {len(nums)} months is several deadlines")
+        listed = len(nums) > 1 and not re.search(r"-|\bden\b|\btoi\b", match.group("nums"))
+        if len(nums) > 2 and not listed:
+            scan.errors.append(f"a span of {len(nums)} months")
             continue
-        scan.add(match, "month", [(_year_of(match, scan.year), n) for n in nums],
+        scan.add(match, "month_list" if listed else "month", [(_year_of(match, scan.year), n) for n in nums],
                  explicit_year=bool(match.group("year")))
 
 
@@ -681,6 +756,12 @@ def _ends(items: list[Any]) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
     match piece.what, piece.value:
+        case "month_list", list() as items:
+            return CompositeDeadline(relation="all", parts=[MonthDeadline(year=y, month=m)
+                                                            for y, m in items])
+        case "quarter_list", list() as items:
+            return CompositeDeadline(relation="all", parts=[QuarterDeadline(year=y, quarter=q)
+                                                            for y, q in items])
         case "date", _Day(day=day, before=before, at=at):
             return DateDeadline(
                 kind="before_date" if before else "absolute_date", date=day, time=at or time_of_day
@@ -700,8 +781,8 @@ def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
 
 
 _JOIN = re.compile(
-    r"^\s*(?:-|–|,|den het|den|toi|va|cho den truoc|cho den|;)?\s*(?:het\s*)?"
-    r"(?:ngay\s*|nam\s*|cuoi\s*)?$"
+    r"^\s*(?:-|–|,|den het|den|toi|va|cho den truoc|cho den|;)?\s*"
+    r"(?:ket thuc\s*(?:truoc|vao)?)?\s*(?:het\s*)?(?:ngay\s*|nam\s*|cuoi\s*)?$"
 )
 
 
@@ -728,14 +809,25 @@ def _combine(pieces: list[_Piece], unread: str, time_of_day: time | None) -> Dea
         if first and last and _JOIN.match(gap):
             if first[0] > last[1]:
                 return UnknownDeadline(reason="the range ends before it starts")
-            # "tháng 5 và tháng 6" is one span; "Quý I/2025, năm 2026" is two deadlines.
+            # "tháng 5 và tháng 6", "Quý I/2025, năm 2026": a list is several deadlines.
             listed = re.fullmatch(r"\s*(?:,|va|;)\s*(?:ngay|nam|cuoi)?\s*", gap) is not None
-            adjacent = first[1] + timedelta(days=1) == last[0]
-            if listed and not (pieces[0].what == pieces[1].what and adjacent):
-                return UnknownDeadline(reason="two deadlines in one phrase")
+            if listed:
+                return _listed(pieces, time_of_day)
             end_at = pieces[1].value.at if isinstance(pieces[1].value, _Day) else None
             return RangeDeadline(start=first[0], end=last[1], time=end_at)
     return UnknownDeadline(reason="more than one deadline in the phrase")
+
+
+def _listed(pieces: list[_Piece], time_of_day: time | None) -> Deadline:
+    """Two deadlines joined by "," or "và": each its own obligation."""
+    if not pieces[0].explicit_year and pieces[1].explicit_year and isinstance(pieces[0].value, list) \
+            and isinstance(pieces[1].value, list) and pieces[0].value[0][0] != pieces[1].value[0][0]:
+        return UnknownDeadline(reason="a list whose first item's year is not said")
+    parts = [_single(piece, time_of_day) for piece in pieces]
+    simple = [p for p in parts if p is not None and p.kind not in ("composite", "year_range")]
+    if len(simple) != len(parts):
+        return UnknownDeadline(reason="two deadlines in one phrase")
+    return CompositeDeadline.model_validate({"relation": "all", "parts": simple})
 
 
 def _in_year(bounds: tuple[date, date], year: int) -> tuple[date, date]:
@@ -780,6 +872,8 @@ def read_part(
         return UnknownDeadline(reason="empty")
     scan = _Scan(original=original, folded=fold(original), year=year)
 
+    for match in scan.matches(_ORDINAL_DAY):
+        scan.blank(match.start(), match.end())  # "ngày thứ 20" is day 20
     for match in scan.matches(_NUMBER_WORDS):
         scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
     for match in scan.matches(_VISION):
@@ -788,11 +882,19 @@ def read_part(
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
     if relative is not None:
+        every = _period_end(fold(relative[2]))
+        if every is not None and relative[1] is None and relative[0] >= timedelta(days=1):
+            # "trong 15 ngày kể từ ngày kết thúc quý": due that many days after each period.
+            rule = RecurrenceRule(every=every, after_days=relative[0].days)
+            return RecurringDeadline(rules=[rule], years=years or [year])
         return _relative_deadline(scan, relative, issued, add_working_days)
 
     ongoing, start = _ongoing(scan)
     recurrence = _recurrence(scan)
     _word_dates(scan)
+    if re.search(r"\bcua nam truoc\b|\bnam truoc (?:nam|ky)\b", scan.folded):
+        return UnknownDeadline(reason="'năm trước': the year before which year is not said")
+    next_year = _next_year(scan)
     _halves(scan)
     _quarters(scan)
     _months(scan)
@@ -810,6 +912,14 @@ def read_part(
     if problem:
         return UnknownDeadline(reason=problem)
 
+    if recurrence is not None and [r.every for r in recurrence[0]] == ["year"] and not ongoing and \
+            recurrence[0][0] == RecurrenceRule(every="year") and len(pieces) == 1 and \
+            pieces[0].what == "month" and not pieces[0].explicit_year:
+        # "tháng 6 hằng năm", "từ tháng 5 đến tháng 10 hằng năm": due at the month's end each year
+        (_, last_month) = pieces[0].value[-1]  # type: ignore[index]
+        end = DayMonth(month=last_month, day=month_end(2023, last_month).day)
+        return RecurringDeadline(rules=[RecurrenceRule(every="year", on=[end])],
+                                 years=recurrence[1] or years or [year])
     if recurrence is not None:
         if pieces or ongoing:
             return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
@@ -833,10 +943,20 @@ def read_part(
         return EventDeadline(kind="conditional", event=condition, due=dues[-1] if dues else None)
     if not pieces:
         return UnknownDeadline(reason="no date, period, recurrence or condition found")
-    if (len(pieces) == 1 and not from_now and pieces[0].what in _POINTS
+    spans_itself = isinstance(pieces[0].value, list) and len(pieces[0].value) > 1 if pieces else False
+    if (len(pieces) == 1 and not from_now and pieces[0].what in _POINTS and not spans_itself
             and _START_ONLY.search(scan.before(pieces[0].start, 20))):
-        return UnknownDeadline(reason="a start with no end")
+        bounds = _bounds(pieces[0])
+        if bounds is None or not (re.search(r"\btro di\b|\bbat dau\b", scan.folded)
+                                  or not _leftover_words(unread)):
+            return UnknownDeadline(reason="a start with no end")
+        return OngoingDeadline(start=bounds[0])  # "từ năm 2026 trở đi", "Từ quý II/2026"
     combined = _combine(pieces, unread, time_of_day)
+    if isinstance(combined, DateDeadline) and next_year and re.search(r"\bnam bao cao\b", scan.folded):
+        # "trước ngày 31/03 năm sau của năm báo cáo": each year's report, due the next year
+        day = combined.date
+        rule = RecurrenceRule(every="year", day=day.day, month_shift=day.month)
+        return RecurringDeadline(rules=[rule], years=years or [year])
     if from_now and not isinstance(combined, UnknownDeadline):
         first, dues = span(combined)
         start = issued or first
@@ -847,8 +967,15 @@ def read_part(
 
 
 _POINTS = {"date", "month", "quarter", "half", "year"}
+
+
+def _leftover_words(unread: str) -> bool:
+    """Whether words other than filler and "từ ... trở đi" are left: then a start is not alone."""
+    rest = _FILLER.sub(" ", re.sub(r"\b(?:bat dau|tu|tro di)\b", " ", unread))
+    return re.search(r"[a-z]", rest) is not None
 _DEADLINE_PIECES = {
     "date", "day_range", "month", "quarter", "half", "year", "year_range", "months_from_january",
+    "month_list", "quarter_list",
 }
 
 

@@ -8,12 +8,21 @@ handle, so that a batch is never cut short.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
 from plans.deadline import UnknownDeadline, as_contract
 from plans.grammar import MAX_YEAR, MIN_YEAR, AddWorkingDays, parse_deadline
+
+
+def json_line(result: dict[str, Any]) -> str:
+    """One JSON object on one line: the separators that str.splitlines also breaks on (U+0085,
+    U+2028, U+2029) are escaped, so that a reader splitting lines any way gets one per object."""
+    text = json.dumps(result, ensure_ascii=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace(
+        "\u2029", "\\u2029") + "\n"
 
 
 def check_year(year: int) -> str | None:

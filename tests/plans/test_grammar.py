@@ -67,7 +67,6 @@ def read(text: str, year: int = 2025, issued: date | None = date(2025, 2, 10)) -
         ("Quý IV/2025 - Quý II/2026", "year_range", ["2026-06-30"], "2025-10-01"),
         ("từ tháng 10/2025 đến hết tháng 3/2026", "year_range", ["2026-03-31"], "2025-10-01"),
         ("tháng 6-7/2025", "year_range", ["2025-07-31"], "2025-06-01"),
-        ("Quý I, II/2025", "year_range", ["2025-06-30"], "2025-01-01"),
         ("từ 13-23/3/2025", "year_range", ["2025-03-23"], "2025-03-13"),
         # recurrences
         ("hằng quý", "recurring", QUARTER_ENDS, None),
@@ -152,6 +151,15 @@ def test_says_unknown_rather_than_guess(text: str):
          ["2027-12-31", "2030-12-31"]),
         ("hoàn thành trong quý II/2025; triển khai trong năm 2026", "all", ["quarter", "year"],
          ["2025-06-30", "2026-12-31"]),
+        # lists are several deadlines, never one span (family 2)
+        ("tháng 3 và tháng 9/2025", "all", ["month", "month"], ["2025-03-31", "2025-09-30"]),
+        ("Quý I, III/2025", "all", ["quarter", "quarter"], ["2025-03-31", "2025-09-30"]),
+        ("Quý I, II/2025", "all", ["quarter", "quarter"], ["2025-03-31", "2025-06-30"]),
+        ("02 đợt (tháng 5 và tháng 11)", "all", ["month", "month"], ["2025-05-31", "2025-11-30"]),
+        ("tháng 11, tháng 12 năm 2025", "all", ["month", "month"], ["2025-11-30", "2025-12-31"]),
+        # one schedule per report
+        ("Ngày 20 tháng 6: báo cáo 6 tháng; ngày 20 tháng 12: báo cáo năm", None, ["recurring"],
+         ["2025-06-20", "2025-12-20"]),
         # a dated part, then ongoing work
         ("Tháng 10/2025 và triển khai thường xuyên", "then", ["month", "ongoing"], ["2025-10-31"]),
         ("Quý III/2025, sau đó duy trì thường xuyên", "then", ["quarter", "ongoing"],
@@ -167,6 +175,56 @@ def test_cells_with_several_parts(text: str, relation: str, kinds: list[str], du
         relation, kinds, due)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "due", "start"),
+    [
+        # days of a period (family 4): which month of it, and whether it is the next one
+        ("ngày 15 của tháng thứ hai quý sau", "recurring",
+         ["2025-05-15", "2025-08-15", "2025-11-15", "2026-02-15"], None),
+        ("trước ngày 10 tháng đầu mỗi quý", "recurring",
+         ["2025-01-10", "2025-04-10", "2025-07-10", "2025-10-10"], None),
+        ("trước ngày 15 tháng cuối mỗi quý", "recurring",
+         ["2025-03-15", "2025-06-15", "2025-09-15", "2025-12-15"], None),
+        ("trong thời hạn 15 ngày kể từ ngày kết thúc quý", "recurring",
+         ["2025-04-15", "2025-07-15", "2025-10-15", "2026-01-15"], None),
+        ("30 ngày sau khi kết thúc năm", "recurring", ["2026-01-30"], None),
+        # next year (family 5)
+        ("trước ngày 31/01 năm sau", "before_date", ["2026-01-31"], None),
+        ("tháng 1 của năm tiếp theo", "month", ["2026-01-31"], "2026-01-01"),
+        ("quý I của năm liền sau", "quarter", ["2026-03-31"], "2026-01-01"),
+        # open starts and spans (family 6)
+        ("từ năm 2026 trở đi", "ongoing", [], "2026-01-01"),
+        ("Từ quý II/2026", "ongoing", [], "2026-04-01"),
+        ("từ tháng 4 đến tháng 9 năm 2025", "year_range", ["2025-09-30"], "2025-04-01"),
+        ("từ tháng 5 đến tháng 10 hằng năm", "recurring", ["2025-10-31"], None),
+        ("tháng 6 hằng năm", "recurring", ["2025-06-30"], None),
+        ("Bắt đầu từ 01/3/2025; kết thúc trước 30/6/2025", "year_range", ["2025-06-30"],
+         "2025-03-01"),
+        # events, forwards and backwards; a cited document is a condition (family 7)
+        ("ít nhất 10 ngày làm việc trước ngày tổ chức", "relative_to_event", [], None),
+        ("sau 30 ngày kể từ ngày công bố kết quả", "relative_to_event", [], None),
+        ("khi có Thông tư thay thế Thông tư số 12/2020/TT-BYT", "conditional", [], None),
+    ],
+)
+def test_the_families_of_issue_10(text: str, kind: str, due: list[str], start: str | None):
+    result = read(text)
+    assert (result["kind"], result["due"], result["start"]) == (kind, due, start)
+
+
+def test_daily_and_weekly_cadences_are_recurrences():
+    daily = read("hằng ngày")
+    assert daily["kind"] == "recurring" and len(daily["due"]) == 365
+    assert daily["parts"][0]["every"] == ["day"]
+    fridays = read("hằng tuần vào thứ Sáu")["due"]
+    assert len(fridays) == 52 and all(date.fromisoformat(d).isoweekday() == 5 for d in fridays)
+
+
+def test_an_event_before_which_work_is_due_counts_backwards():
+    deadline = parse_deadline("ít nhất 10 ngày làm việc trước ngày tổ chức", year=2025)
+    assert deadline.kind == "relative_to_event"
+    assert deadline.within_working_days == -10  # type: ignore[union-attr]
+
+
 def _corpus(name: str) -> list[dict]:
     path = DATA / name
     return yaml.safe_load(path.read_text("utf-8")) if path.exists() else []
@@ -180,8 +238,8 @@ def _corpus(name: str) -> list[dict]:
         # generalised after a first measurement on it (see README, Grammar accuracy).
         ("deadline_phrases_heldout.yaml", 0.90),
         # Collected for issue 10 from reporting regimes and procedures; first measured at 62%
-        # before the grammar changed (README, Grammar accuracy).
-        ("deadline_phrases_third.yaml", 0.60),
+        # before the grammar changed, then its misses were read (README, Grammar accuracy).
+        ("deadline_phrases_third.yaml", 0.88),
     ],
 )
 def test_real_phrases_from_other_plans(name: str, floor: float):
@@ -207,7 +265,7 @@ def test_real_phrases_from_other_plans(name: str, floor: float):
     unambiguous = [i for i in items if not i.get("ambiguous")]
     read_right = len(unambiguous) - len(unknown) - len([w for w in wrong if len(w) == 5])
     assert read_right / len(unambiguous) >= floor, unknown
-    assert len(wrong) <= max(len(items) // 50, 7 if name.endswith("third.yaml") else 0), wrong
+    assert len(wrong) <= len(items) // 50, wrong  # at most 2% wrong dates
 
 
 def test_folding_keeps_length_so_spans_point_into_the_original():

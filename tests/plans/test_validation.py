@@ -165,3 +165,22 @@ def test_fuzzed_plan_files_get_problems_not_tracebacks(text: str):
 def test_any_yaml_structure_gets_problems_not_tracebacks(data: object):
     checked = check_plan(yaml.safe_dump(data, allow_unicode=True), "kh.yaml")
     assert checked.ok or checked.problems
+
+
+def test_the_message_names_the_unread_part_and_proposes_a_rule_for_this_phrase():
+    text = GOOD.replace("deadline: Quý I/2025", "deadline: 'Quý III/2025; giữa năm 2026'")
+    (only,) = problems(text)
+    assert "could not read 'giữa năm 2026'" in only
+    assert only.endswith("rule: {kind: quarter, year: 2025, quarter: 3}")
+    text = GOOD.replace("deadline: Quý I/2025", "deadline: đầu tháng 7/2026")
+    (only,) = problems(text)
+    assert only.endswith("rule: {kind: month, year: 2026, month: 7}")
+
+
+def test_a_proposed_rule_is_accepted_as_written():
+    text = GOOD.replace("deadline: Quý I/2025", "deadline: 'Quý III/2025; giữa năm 2026'")
+    (only,) = problems(text)
+    proposal = only.split("e.g. ")[1]
+    fixed = GOOD.replace("deadline: Quý I/2025",
+                         f"deadline: {{text: 'Quý III/2025; giữa năm 2026', {proposal}}}")
+    assert problems(fixed) == []
