@@ -287,6 +287,14 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
                     f"structured rule beside it, e.g. rule: {flow_yaml(proposal)}",
                 )
                 continue
+            if _daily(rule):
+                # One occurrence, with its reminders, every day of every year: a flood.
+                report.add(path, f"{spec.text!r} is a daily cadence: {365 * len(info.years)} "
+                           "occurrences, each with its reminders; track it as ongoing work with "
+                           "weekly check-ins (rule: {kind: ongoing}, policy: {checkin_every: week}),"
+                           " or write rule: {kind: recurring, rules: [{every: day}]} to be "
+                           "reminded every day")
+                continue
         rule = _with_years(rule, info.years)
         if isinstance(rule, dl.UnknownDeadline):
             report.add((*path, "rule"), "a rule of kind unknown is not a deadline")
@@ -297,6 +305,12 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
         _warn_before_issue(rule, info.issued, path, report)
         tasks.append(task.model_copy(update={"deadline": spec.model_copy(update={"rule": rule})}))
     return plan.model_copy(update={"tasks": tasks})
+
+
+def _daily(rule: dl.Deadline) -> bool:
+    parts = rule.parts if isinstance(rule, dl.CompositeDeadline) else [rule]
+    return any(isinstance(p, dl.RecurringDeadline) and any(r.every == "day" for r in p.rules)
+               for p in parts)
 
 
 def flow_yaml(value: Any) -> str:

@@ -90,11 +90,14 @@ def test_parse_deadline_answers_every_line_of_a_batch():
     lines = ["Quý I/2025", "İ", "29-21/9", "31/12/9999", "06  tháng/lần", "x" * 5000,
              "a\u2028b", "hằng quý hoặc đột xuất khi có yêu cầu", "Quý II/2025"]
     done = dondoc("parse-deadline", "-", "--year", "2025", "--json", stdin="\n".join(lines) + "\n")
-    assert done.returncode == 0 and "Traceback" not in done.stderr
+    # every line answered, in order; the year 9999 refused with its reason, so the exit is 1
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "1 of 9 phrases refused" in done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["text"] for r in rows] == lines  # one answer per "\n"-separated line, in order
-    assert [r["kind"] for r in rows] == ["quarter", "unknown", "unknown", "unknown", "recurring",
-                                         "unknown", "unknown", "recurring", "quarter"]
+    assert rows[3] == {"text": "31/12/9999", "error": "year 9999 is outside 1900-2200"}
+    assert [r.get("kind") for r in rows] == ["quarter", "unknown", "unknown", None, "recurring",
+                                             "unknown", "unknown", "recurring", "quarter"]
     assert rows[4]["due"] == ["2025-06-30", "2025-12-31"]  # a double space is still half-yearly
     assert rows[7]["relation"] == "or_ad_hoc"
 

@@ -190,13 +190,15 @@ def parse_deadline_command(
     from plans.grammar.service import check_year, json_line, read_lines, split_lines
 
     context_year = datetime.now(HCM).year if year is None else year
-    if (refused := check_year(context_year)) is not None:
-        raise fail(refused, 2)
+    if (bad_year := check_year(context_year)) is not None:
+        raise fail(bad_year, 2)
     issued_on = parse_day(issued, "--issued")
     calendar = WorkingCalendar.vietnam([context_year])
     phrases = split_lines(sys.stdin.read()) if text == "-" else [text]
+    refused = 0
     for result, reason in read_lines(phrases, year=context_year, issued=issued_on,
                                      add_working_days=calendar.add_working_days, tz=HCM):
+        refused += "error" in result
         if as_json:
             sys.stdout.write(json_line(result))
         elif "error" in result:
@@ -207,6 +209,8 @@ def parse_deadline_command(
                       + f"; due {due}"
                       + (f"; event {result['event']}" if result["event"] else "")
                       + (f"; start {result['start']}" if result["start"] else ""), markup=False)
+    if refused:
+        raise fail(f"{refused} of {len(phrases)} phrases refused (see their error)", 1)
 
 
 @app.command()

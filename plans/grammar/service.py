@@ -1,8 +1,9 @@
 """The phrase reader as a service: one answer for every line, whatever the line holds.
 
 `read_lines` is what `dondoc parse-deadline -` prints: one contract object per input line (split
-on "\\n" only, a trailing "\\r" dropped), an `{"text", "error"}` object for a line it could not
-handle, so that a batch is never cut short.
+on "\\n" only, a trailing "\\r" dropped), and an `{"text", "error"}` object for a line it refuses
+(a year outside the plans' range, "31/12/9999") or could not handle, so that a batch is never cut
+short; the command then exits 1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 
 from plans.deadline import UnknownDeadline, as_contract
 from plans.grammar import MAX_YEAR, MIN_YEAR, AddWorkingDays, parse_deadline
+
+OUT_OF_RANGE = f"outside {MIN_YEAR}-{MAX_YEAR}"  # how the grammar words a refused year
 
 
 def json_line(result: dict[str, Any]) -> str:
@@ -53,6 +56,9 @@ def read_lines(
             deadline = parse_deadline(line, year=year, issued=issued,
                                       add_working_days=add_working_days)
             reason = deadline.reason if isinstance(deadline, UnknownDeadline) else None
+            if reason and OUT_OF_RANGE in reason:
+                yield {"text": line, "error": reason}, reason
+                continue
             yield as_contract(line, deadline, tz=tz), reason
         except Exception as error:  # one bad line must not lose the batch
             yield {"text": line, "error": f"{type(error).__name__}: {error}"}, None

@@ -212,3 +212,17 @@ def test_a_schedule_with_an_ad_hoc_clause_keeps_its_regular_dates():
     assert [o.due_date for o in occs][:4] == [date(2025, 3, 31), date(2025, 6, 30),
                                               date(2025, 9, 30), date(2025, 12, 31)]
     assert len(occs) == 8  # 2025 and 2026
+
+
+def test_a_structured_rule_takes_the_same_shapes_as_the_grammar():
+    occs = _composite_plan("""
+      text: báo cáo theo quy định
+      rule:
+        kind: composite
+        relation: all
+        parts:
+          - {kind: recurring, rules: [{every: quarter, after_days: 15}]}
+          - {kind: recurring, rules: [{every: quarter, day: 10, month_shift: -2}]}""")
+    # every rule names its own periods: day 15 after each quarter, day 10 of its first month
+    assert [o.due_date for o in occs if o.due_date and o.due_date.year == 2025][:4] == [
+        date(2025, 1, 10), date(2025, 4, 10), date(2025, 4, 15), date(2025, 7, 10)]

@@ -184,3 +184,12 @@ def test_a_proposed_rule_is_accepted_as_written():
     fixed = GOOD.replace("deadline: Quý I/2025",
                          f"deadline: {{text: 'Quý III/2025; giữa năm 2026', {proposal}}}")
     assert problems(fixed) == []
+
+
+def test_a_daily_cadence_read_from_text_asks_for_an_explicit_rule():
+    text = GOOD.replace("deadline: Quý I/2025", "deadline: báo cáo hằng ngày")
+    (only,) = problems(text)
+    assert "'báo cáo hằng ngày' is a daily cadence: 365 occurrences" in only
+    explicit = GOOD.replace("deadline: Quý I/2025", "deadline: {text: báo cáo hằng ngày, rule: "
+                            "{kind: ongoing}}")
+    assert problems(explicit) == []
