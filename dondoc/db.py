@@ -33,7 +33,10 @@ def upgrade(url: str) -> None:
 
 AUDITOR_ROLE = "dondoc_auditor"
 READ_ONLY_TABLES = ("audit_events", "audit_heads", "audit_retentions", "audit_retained",
-                    "audit_anchors", "archived_histories", "deliveries", "delivery_attempts")
+                    "audit_anchors", "archived_histories", "deliveries", "delivery_attempts",
+                    "account_roles", "access_tokens")
+# Who is who, without their contacts or password hashes: enough to prove an auditor's API key.
+READ_ONLY_COLUMNS = {"accounts": ("id", "name", "status", "created_at", "updated_at")}
 AUDITOR_LIMITS = {"statement_timeout": "'60s'", "idle_in_transaction_session_timeout": "'60s'",
                   "default_transaction_read_only": "on"}
 AUDITOR_CONNECTIONS = 3
@@ -102,6 +105,9 @@ def grant_auditor(url: str, login: str, password: str) -> None:
             database = db.execute(text("SELECT quote_ident(current_database())")).scalar_one()
             owner = db.execute(text("SELECT quote_ident(current_user)")).scalar_one()
             db.execute(text(f"GRANT SELECT ON {', '.join(READ_ONLY_TABLES)} TO {AUDITOR_ROLE}"))
+            for table, columns in READ_ONLY_COLUMNS.items():
+                db.execute(text(f"GRANT SELECT ({', '.join(columns)}) ON {table} "
+                                f"TO {AUDITOR_ROLE}"))
             db.execute(text(f"GRANT USAGE ON SCHEMA public TO {AUDITOR_ROLE}"))
             # What every role gets through PUBLIC, taken back: temporary tables (a place to
             # write) and the functions of dondoc's schema; the owner keeps TEMP by name.

@@ -7,21 +7,26 @@ import asyncio
 import contextlib
 import json
 import signal
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from sqlalchemy import create_engine
 
 import worker
 from dondoc import logs
+from dondoc.db import database_url
 from dondoc.demo import demo_plan
 from dondoc.devserver import DevServer
 from dondoc.files import read_plan
 from dondoc.schedules import ensure_schedules
 from dondoc.services import load as loading
+from dondoc.services.identity import sign_in_dev_operator
 from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
+from plans.access import Principal
+from storage.accounts import Accounts
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -42,10 +47,14 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
         await ensure_schedules(client, config.task_queue)
         console.print(f"Temporal dev server: {server.address} (state in {config.state_dir})")
         console.print(f"Temporal web UI:     {server.ui}")
-        async with worker.build_worker(client, config):
+        async with worker.build_worker(client, config):  # it migrates the database
             console.print(f"worker running on task queue {config.task_queue!r}; Ctrl-C stops")
+            operator = sign_in_dev_operator(
+                config, Accounts(create_engine(database_url(config))), at=datetime.now(UTC))
+            console.print(f"signed in as {operator.account!r} (office of every plan) for "
+                          f"{config.state_dir}")
             if demo:
-                await load_demo(client, config, console)
+                await load_demo(client, config, console, operator)
             await watch_outbox(config.state_dir / "outbox", console, stop)
         console.print("worker stopped")
     finally:
@@ -53,13 +62,14 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
         console.print("Temporal dev server stopped")
 
 
-async def load_demo(client: object, config: Settings, console: Console) -> None:
+async def load_demo(client: object, config: Settings, console: Console,
+                    operator: Principal) -> None:
     path = config.state_dir / "demo-plan.yaml"
     path.write_text(demo_plan(datetime.now(HCM)), encoding="utf-8")
     loaded, problems = read_plan(path)
     assert loaded is not None, problems
     summary = await loading.load(client, loaded, task_queue=config.task_queue,  # type: ignore[arg-type]
-                                now=datetime.now(HCM))
+                                 now=datetime.now(HCM), principal=operator)
     console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
                   "reminders arrive within a few minutes, escalations after the deadlines")
 

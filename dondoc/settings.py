@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     zns_base_url: str = "https://business.openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
 
+    api_key: SecretStr | None = Field(
+        None, description="a dondoc API key (`dondoc users api-key`), for scripts: the identity "
+        "every command acts with, instead of `dondoc login`")
+    login_lifetime: timedelta = Field(timedelta(hours=12),
+                                      description="how long a `dondoc login` stays valid")
+
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "
         "state folder")

@@ -34,6 +34,11 @@ class Stack:
             raise AssertionError(f"dondoc {' '.join(args)}: {done.returncode}\n{done.stderr}")
         return done
 
+    def sign_in_office(self) -> str:
+        """Every later command acts as the office of every plan (`admin`)."""
+        self.env["DONDOC_API_KEY"] = bootstrap_office(self.env)
+        return self.env["DONDOC_API_KEY"]
+
     def start_worker(self) -> None:
         log = (self.state / "worker.log").open("ab")
         self.worker = subprocess.Popen([DONDOC, "worker"], env=self.env, stdout=log, stderr=log)
@@ -62,10 +67,24 @@ class Stack:
         self.server.stop()
 
 
+def bootstrap_office(env: dict[str, str], account: str = "admin") -> str:
+    """The first office account of every plan, as the README has the office create it, and an
+    API key for it (what scripts use)."""
+    upgraded = subprocess.run([DONDOC, "db", "upgrade"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert upgraded.returncode == 0, upgraded.stderr
+    added = subprocess.run([DONDOC, "users", "add", account, "--name", "Văn phòng Sở Y tế",
+                            "--role", "office", "--plan", "*", "--api-key"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    return added.stdout.splitlines()[-1].strip()
+
+
 def start_stack(tmp_path: Path) -> Stack:
     stack = Stack(tmp_path / "state")
     stack.server.start()
     asyncio.run(stack.server.wait_ready())
+    stack.sign_in_office()
     return stack
 
 

@@ -118,8 +118,24 @@ def test_a_bad_plan_file_gets_one_line_per_problem_and_exit_1(tmp_path: Path):
     assert "unknown unit 'VPP' (did you mean 'VP'?)" in done.stderr.splitlines()[0]
 
 
-def test_an_unreachable_temporal_server_is_one_line_and_exit_1():
-    done = dondoc("status", env={"DONDOC_TEMPORAL_ADDRESS": "127.0.0.1:9"})
+def test_no_identity_is_one_line_and_exit_1(tmp_path: Path):
+    env = {"DONDOC_STATE_DIR": str(tmp_path), "DONDOC_API_KEY": ""}
+    assert dondoc("db", "upgrade", env=env).returncode == 0
+    done = dondoc("status", env=env)
+    assert (done.returncode, done.stderr) == (1, (
+        "refused: chưa đăng nhập: chạy `dondoc login TÀI_KHOẢN` hoặc đặt DONDOC_API_KEY "
+        "[NoIdentity]\n"))
+    forged = dondoc("status", env={**env, "DONDOC_API_KEY": "dd_forged"})
+    assert (forged.returncode, forged.stderr) == (1, (
+        "refused: khóa đăng nhập không hợp lệ; chạy `dondoc login` [InvalidToken]\n"))
+
+
+def test_an_unreachable_temporal_server_is_one_line_and_exit_1(tmp_path: Path):
+    from tests.stack import bootstrap_office
+
+    env = {**os.environ, "DONDOC_STATE_DIR": str(tmp_path)}
+    env["DONDOC_API_KEY"] = bootstrap_office(env)
+    done = dondoc("status", env={**env, "DONDOC_TEMPORAL_ADDRESS": "127.0.0.1:9"})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("cannot reach Temporal at 127.0.0.1:9")
     assert len(done.stderr.strip().splitlines()) == 1

@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from dondoc.devserver import DevServer
 from tests.activities.servers import Mailbox, free_port
+from tests.stack import bootstrap_office
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 DONDOC = str(Path(sys.executable).parent / "dondoc")
@@ -105,6 +106,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
 
     try:
         asyncio.run(server.wait_ready())
+        env["DONDOC_API_KEY"] = bootstrap_office(env)
         due = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=55)
         (tmp_path / "giao.yaml").write_text(plan(due), "utf-8")
         start_worker()

@@ -133,14 +133,15 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     assert [(r["ref"], r["state"], r["escalation_level"]) for r in rows] == [
         ("e2e/T1", "overdue", 1)]
 
-    done = stack.dondoc("complete", "e2e/T1", "--by", "HL", "--evidence",
-                        f"số 12/BC-TTYT ngày {datetime.now(HCM):%d/%m/%Y}")
+    done = stack.dondoc("complete", "e2e/T1", "--by", "HL", "--reason", "HL gửi bản giấy",
+                        "--evidence", f"số 12/BC-TTYT ngày {datetime.now(HCM):%d/%m/%Y}")
     assert "hoàn thành" in done.stdout
     history = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
     types = [row["type"] for row in history]
     assert types[0] == "started" and "overdue" in types and "escalated" in types
     completed = next(row for row in history if row["type"] == "completed")
     assert completed["actor"] == "HL" and completed["evidence"]["number"] == "12/BC-TTYT"
+    assert (completed["operator"], completed["acted_for"]) == ("admin", "HL")
     sent_rows = [r for r in history if r["type"] == "reminder.sent"]
     assert {r["recipient"] for r in sent_rows} == {"HL"} and all(
         r["channel"] == "outbox" for r in sent_rows)
@@ -181,7 +182,8 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     after = json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
     assert after == before and any(r["type"] == "completed" for r in after)
 
-    unknown = stack.dondoc("complete", "e2e/T9", "--by", "HL", "--evidence", "1/BC", check=False)
+    unknown = stack.dondoc("complete", "e2e/T9", "--by", "HL", "--reason", "x", "--evidence",
+                           "1/BC", check=False)
     assert unknown.returncode == 1
     assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2\n"  # T1 was deleted
     assert "Traceback" not in unknown.stderr

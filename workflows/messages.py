@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plans.access import Principal
 from plans.calendar import WorkingCalendar
 from plans.schedule import Occurrence
 
@@ -92,6 +93,7 @@ class Evidence(Wire):
 
 class Extension(Wire):
     requested_by: str
+    requested_by_account: str | None = Field(None, description="who asked: never its decider")
     requested_at: datetime
     until: date
     reason: str
@@ -152,30 +154,34 @@ class OccurrenceInput(Wire):
     resume: Progress | None = Field(None, description="set when continuing as new")
 
 
-class Complete(Wire):
+class Request(Wire):
+    """An operation on an occurrence: `by` is the unit or person it is recorded for, the
+    principal the account that did it (the validators check it against plans/access.py)."""
+
     by: str
+    principal: Principal | None = Field(
+        None, description="required by the validators since identities; older histories have none")
+
+
+class Complete(Request):
     evidence: Evidence
 
 
-class ActorReason(Wire):
-    by: str
+class ActorReason(Request):
     reason: str
 
 
-class ExtensionRequest(Wire):
-    by: str
+class ExtensionRequest(Request):
     until: date
     reason: str
 
 
-class Trigger(Wire):
+class Trigger(Request):
     event: str
     at: date
-    by: str
 
 
-class Checkin(Wire):
-    by: str
+class Checkin(Request):
     note: str
 
 

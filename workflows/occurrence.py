@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from plans import schedule
+    from plans.access import Operation, Target, decide
     from plans.schedule import END_OF_DAY, Occurrence
     from workflows.messages import (
         DONE,
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Planned,
         Progress,
         Recipient,
+        Request,
         Role,
         State,
         Status,
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
 # Patches (workflow.patched): histories written before them replay the old way.
 NOTICES_IN_LOOP = "notices-in-loop"  # operations queue their notices for the loop
 QUIET_HOURS = "quiet-hours"  # no notice inside the policy's quiet hours
+PRINCIPALS = "principals"  # operations record the authenticated account that did them
 
 RECORD_EVENT = "record_event"
 SEND_NOTICE = "send_notice"
@@ -102,7 +105,8 @@ class OccurrenceWorkflow:
             self.p.started_at = workflow.now()
             await self.record("started", details={
                 "due": _iso(self.p.due), "plan_version": input.plan_version,
-                "lead": self.occ.lead, "leader": self.occ.leader,
+                "lead": self.occ.lead, "coordinating": self.occ.coordinating,
+                "leader": self.occ.leader,
                 "kpis": [k.model_dump(mode="json", exclude_none=True) for k in self.occ.kpis]})
         while not self.finished() or self.p.outgoing:
             if workflow.info().is_continue_as_new_suggested():
@@ -314,15 +318,16 @@ class OccurrenceWorkflow:
             original = self.p.original_due
             on_time_ext = due is None or request.evidence.date <= due.date()
             on_time_orig = original is None or request.evidence.date <= original.date()
+            actor, operator = self.attribution("complete", request)
             self.p.completion = Completion(
-                by=request.by, at=workflow.now(), evidence=request.evidence,
+                by=actor, at=workflow.now(), evidence=request.evidence,
                 on_time_original=on_time_orig, on_time_extended=on_time_ext)
             self.p.review_until = workflow.now() + REVIEW_PERIOD
             await self.set_state("done_on_time" if on_time_ext else "done_late")
-            await self.record("completed", actor=request.by, details={
+            await self.record("completed", actor=actor, details={
                 "evidence": request.evidence.model_dump(mode="json"),
                 "on_time_original": on_time_orig, "on_time_extended": on_time_ext,
-                "due": _iso(due), "original_due": _iso(original)})
+                "due": _iso(due), "original_due": _iso(original), **operator})
             for role in ("office", "coordinating"):
                 await self.announce(Planned(name=f"completion-{self.p.seq}", at=workflow.now(),
                                           action="notify", kind="completion", role=role))
@@ -331,7 +336,7 @@ class OccurrenceWorkflow:
 
     @complete.validator
     def _validate_complete(self, request: Complete) -> None:
-        self.require_party(request.by)
+        self.authorize("complete", request)
         if self.p.state in DONE and self.p.completion is not None:
             raise Rejected(
                 f"{self.occ.ref} was already completed by {self.p.completion.by} on "
@@ -349,9 +354,11 @@ class OccurrenceWorkflow:
             self.p.completion = None
             self.p.review_until = None
             await self.set_state(self.open_state())
-            await self.record("reopened", actor=request.by, details={
+            actor, operator = self.attribution("reopen", request)
+            await self.record("reopened", actor=actor, details={
                 "reason": request.reason,
-                "evidence": previous.evidence.model_dump(mode="json") if previous else None})
+                "evidence": previous.evidence.model_dump(mode="json") if previous else None,
+                **operator})
             await self.announce(Planned(name=f"reopened-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="reopened", role="lead"))
             self.changed = True
@@ -359,7 +366,7 @@ class OccurrenceWorkflow:
 
     @reopen.validator
     def _validate_reopen(self, request: ActorReason) -> None:
-        self.require_party(request.by)
+        self.authorize("reopen", request)
         self.require_reason(request.reason)
         if self.p.state not in DONE:
             raise Rejected(f"{self.occ.ref} is not completed ({self.p.state}); nothing to reopen")
@@ -367,19 +374,20 @@ class OccurrenceWorkflow:
     @workflow.update
     async def request_extension(self, request: ExtensionRequest) -> Status:
         async with self.lock:
+            actor, operator = self.attribution("request_extension", request)
             self.p.extensions.append(Extension(
-                requested_by=request.by, requested_at=workflow.now(), until=request.until,
-                reason=request.reason))
-            await self.record("extension.requested", actor=request.by, details={
+                requested_by=actor, requested_at=workflow.now(), until=request.until,
+                reason=request.reason, requested_by_account=operator.get("operator")))
+            await self.record("extension.requested", actor=actor, details={
                 "until": request.until.isoformat(), "reason": request.reason,
-                "due": _iso(self.p.due)})
+                "due": _iso(self.p.due), **operator})
             await self.announce(Planned(name=f"extension-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="extension", role="leader"))
             return self.status()
 
     @request_extension.validator
     def _validate_request_extension(self, request: ExtensionRequest) -> None:
-        self.require_party(request.by)
+        self.authorize("request_extension", request)
         self.require_open()
         self.require_reason(request.reason)
         if self.p.due is None:
@@ -396,7 +404,7 @@ class OccurrenceWorkflow:
 
     @approve_extension.validator
     def _validate_approve(self, request: ActorReason) -> None:
-        self.validate_decision(request)
+        self.validate_decision("approve_extension", request)
 
     @workflow.update
     async def deny_extension(self, request: ActorReason) -> Status:
@@ -404,15 +412,17 @@ class OccurrenceWorkflow:
 
     @deny_extension.validator
     def _validate_deny(self, request: ActorReason) -> None:
-        self.validate_decision(request)
+        self.validate_decision("deny_extension", request)
         self.require_reason(request.reason)
 
     async def decide(self, request: ActorReason, *, approved: bool) -> Status:
         async with self.lock:
             pending = self.pending_extension()
             assert pending is not None
+            actor, operator = self.attribution(
+                "approve_extension" if approved else "deny_extension", request)
             decided = pending.model_copy(update={
-                "decision": "approved" if approved else "denied", "decided_by": request.by,
+                "decision": "approved" if approved else "denied", "decided_by": actor,
                 "decided_at": workflow.now(), "decision_reason": request.reason or None})
             self.p.extensions[self.p.extensions.index(pending)] = decided
             if approved:
@@ -421,20 +431,17 @@ class OccurrenceWorkflow:
                 await self.upsert(DUE_AT.value_set(self.p.due), ESCALATION_LEVEL.value_set(0))
                 await self.set_state(self.open_state())
             await self.record("extension.approved" if approved else "extension.denied",
-                              actor=request.by, details={
+                              actor=actor, details={
                                   "until": pending.until.isoformat(), "reason": request.reason,
                                   "original_due": _iso(self.p.original_due),
-                                  "due": _iso(self.p.due)})
+                                  "due": _iso(self.p.due), **operator})
             await self.announce(Planned(name=f"extension-decision-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="extension", role="lead"))
             self.changed = True
             return self.status()
 
-    def validate_decision(self, request: ActorReason) -> None:
-        allowed = {self.occ.leader, self.plan.steering_committee} - {None}
-        if request.by not in allowed:
-            raise Rejected(f"{request.by!r} cannot decide extensions of {self.occ.ref}; the "
-                           f"responsible leader ({', '.join(sorted(allowed))}) decides", "NoRole")
+    def validate_decision(self, operation: Operation, request: ActorReason) -> None:
+        self.authorize(operation, request)
         if self.pending_extension() is None:
             raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision")
 
@@ -444,13 +451,15 @@ class OccurrenceWorkflow:
             self.p.state_before_pause = self.p.state
             self.p.paused_since = workflow.now()
             await self.set_state("paused")
-            await self.record("paused", actor=request.by, details={"reason": request.reason})
+            actor, operator = self.attribution("pause", request)
+            await self.record("paused", actor=actor, details={"reason": request.reason,
+                                                              **operator})
             self.changed = True
             return self.status()
 
     @pause.validator
     def _validate_pause(self, request: ActorReason) -> None:
-        self.require_party(request.by)
+        self.authorize("pause", request)
         self.require_reason(request.reason)
         self.require_open()
         if self.p.state == "paused":
@@ -469,13 +478,15 @@ class OccurrenceWorkflow:
                     self.p.done_steps.append(self.step_key(step))
             await self.set_state(self.open_state() if restored != "waiting_trigger"
                                  else "waiting_trigger")
-            await self.record("resumed", actor=request.by, details={"reason": request.reason})
+            actor, operator = self.attribution("resume", request)
+            await self.record("resumed", actor=actor, details={"reason": request.reason,
+                                                               **operator})
             self.changed = True
             return self.status()
 
     @resume.validator
     def _validate_resume(self, request: ActorReason) -> None:
-        self.require_party(request.by)
+        self.authorize("resume", request)
         if self.p.state != "paused":
             raise Rejected(f"{self.occ.ref} is not paused ({self.p.state})")
 
@@ -483,7 +494,9 @@ class OccurrenceWorkflow:
     async def cancel(self, request: ActorReason) -> Status:
         async with self.lock:
             await self.set_state("cancelled")
-            await self.record("cancelled", actor=request.by, details={"reason": request.reason})
+            actor, operator = self.attribution("cancel", request)
+            await self.record("cancelled", actor=actor, details={"reason": request.reason,
+                                                                 **operator})
             await self.announce(Planned(name=f"cancelled-{self.p.seq}", at=workflow.now(),
                                       action="notify", kind="cancelled", role="lead"))
             self.changed = True
@@ -491,7 +504,7 @@ class OccurrenceWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: ActorReason) -> None:
-        self.require_party(request.by)
+        self.authorize("cancel", request)
         self.require_reason(request.reason)
         if self.p.state == "cancelled":
             raise Rejected(f"{self.occ.ref} is already cancelled", "AlreadyDone")
@@ -511,14 +524,16 @@ class OccurrenceWorkflow:
             self.p.due = self.p.original_due = self.end_of(due_day)
             await self.upsert(DUE_AT.value_set(self.p.due))
             await self.set_state("scheduled")
-            await self.record("triggered", actor=request.by, details={
-                "event": request.event, "at": request.at.isoformat(), "due": _iso(self.p.due)})
+            actor, operator = self.attribution("trigger", request)
+            await self.record("triggered", actor=actor, details={
+                "event": request.event, "at": request.at.isoformat(), "due": _iso(self.p.due),
+                **operator})
             self.changed = True
             return self.status()
 
     @trigger.validator
     def _validate_trigger(self, request: Trigger) -> None:
-        self.require_party(request.by)
+        self.authorize("trigger", request)
         if request.event != self.occ.waits_for:
             raise Rejected(f"{self.occ.ref} waits for {self.occ.waits_for!r}, not {request.event!r}")
         if self.p.triggered_at is not None:
@@ -532,14 +547,15 @@ class OccurrenceWorkflow:
         async with self.lock:
             label = self.current_checkin()
             self.p.checkins.append(label)
-            await self.record("checkin.received", actor=request.by,
-                              details={"period": label, "note": request.note})
+            actor, operator = self.attribution("checkin", request)
+            await self.record("checkin.received", actor=actor,
+                              details={"period": label, "note": request.note, **operator})
             self.changed = True
             return self.status()
 
     @checkin.validator
     def _validate_checkin(self, request: Checkin) -> None:
-        self.require_party(request.by)
+        self.authorize("checkin", request)
         if self.occ.kind != "ongoing":
             raise Rejected(f"{self.occ.ref} has a deadline; report it with complete, not checkin")
         if not request.note.strip():
@@ -636,10 +652,34 @@ class OccurrenceWorkflow:
         last = schedule.checkins(self.occ, self.input.calendar, self.occ.years[-1:])
         return not last or last[-1].at <= now
 
-    def require_party(self, actor: str) -> None:
-        if actor not in self.plan.parties:
-            raise Rejected(f"{actor!r} has no role in plan {self.plan.plan_id}; use the id of one "
-                           "of its units or people", "NoRole")
+    def target(self) -> Target:
+        pending = self.pending_extension()
+        return Target(plan=self.plan.plan_id, lead=tuple(self.occ.lead),
+                      coordinating=tuple(self.occ.coordinating), leader=self.occ.leader,
+                      steering_committee=self.plan.steering_committee, office=self.plan.office,
+                      requester=pending.requested_by_account if pending else None,
+                      ref=self.occ.ref)
+
+    def authorize(self, operation: Operation, request: Request) -> None:
+        """The authorization table, before anything enters the history."""
+        if request.principal is None:
+            raise Rejected("an operation needs an authenticated account (dondoc login or "
+                           "DONDOC_API_KEY)", "NoIdentity")
+        decision = decide(request.principal, operation, self.target())
+        if not decision.allowed:
+            raise Rejected(decision.message, decision.code)
+
+    def attribution(self, operation: Operation, request: Request) -> tuple[str, dict[str, object]]:
+        """Who the operation is recorded for, and the account that did it (for the audit row).
+        Histories from before identities have no principal and keep `by` as typed."""
+        principal = request.principal
+        if principal is None or not workflow.patched(PRINCIPALS):
+            return request.by, {}
+        decision = decide(principal, operation, self.target())
+        operator: dict[str, object] = {"operator": principal.account}
+        if principal.acting_for:
+            operator |= {"acted_for": principal.acting_for, "on_behalf_reason": principal.reason}
+        return decision.acting_as or request.by, operator
 
     def require_open(self) -> None:
         if self.p.state == "cancelled":

@@ -12,17 +12,21 @@ import typer
 from dondoc.cli.common import (
     HCM,
     StateDir,
+    allowed,
     audit_or_exit,
     client_for,
     err,
     fail,
     group,
+    identity,
     out,
     parse_day,
     refused_write,
     run,
     settings,
 )
+from dondoc.services.identity import require
+from plans.access import EVERY_PLAN, Target
 
 app = group("The audit log: verify it against its anchors, anchor, archive, retain, export.")
 SHOWN = 50  # findings printed; the rest are counted
@@ -43,6 +47,8 @@ def audit_verify(
     from dondoc.services.audit import gather_anchors
 
     config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "audit", Target(plan=plan or EVERY_PLAN)))
     audit = audit_or_exit(config)
     try:
         anchors, notes = run(gather_anchors(config, audit, digest or [],
@@ -71,6 +77,8 @@ def audit_anchor(state_dir: StateDir = None) -> None:
     from storage.anchors import anchor_heads
 
     config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
     audit = audit_or_exit(config)
 
     async def work() -> int:
@@ -88,6 +96,8 @@ def audit_retain(
     """Retention, the one removal the database allows: recorded in the log first, then the
     older rows and archived histories removed; the chains and anchors still verify."""
     config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
     day = parse_day(before, "--before")
     assert day is not None
     cut = datetime.combine(day, datetime.min.time(), HCM)
@@ -113,6 +123,8 @@ def audit_archive(
     from storage.archive import HistoryArchive
 
     config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
     audit = audit_or_exit(config)
 
     async def work() -> int:
@@ -140,7 +152,10 @@ def audit_export(
 
     if format not in ("csv", "json"):
         raise fail(f"--format: {format!r} is not csv or json", 2)
-    audit = audit_or_exit(settings(state_dir))
+    config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "audit", Target(plan=plan)))
+    audit = audit_or_exit(config)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     rows = audit.events(
         plan=plan,

@@ -6,19 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Coroutine
-from datetime import date, datetime
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from sqlalchemy import create_engine
 from temporalio.client import Client
 
 from dondoc.files import Loaded, read_plan
+from dondoc.services.identity import NotAllowed
 from dondoc.settings import Settings, load_settings
+from plans.access import Principal
 from plans.validation import Problem
+from storage.accounts import Accounts, NotAuthenticated
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 
@@ -33,8 +37,10 @@ StateDir = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 Ref = Annotated[str, typer.Argument(help="occurrence reference PLAN/TASK[/UNIT][@PERIOD]")]
-By = Annotated[str, typer.Option("--by", help="who does it: a unit or person id of the plan")]
+OnBehalf = Annotated[str | None, typer.Option(
+    "--by", help="office accounts only: the unit or person acted for (give --reason)")]
 Reason = Annotated[str, typer.Option("--reason", help="why")]
+OptionalReason = Annotated[str | None, typer.Option("--reason", help="why (when acting for --by)")]
 
 
 def group(help_text: str) -> typer.Typer:
@@ -105,10 +111,47 @@ def run(work: Coroutine[Any, Any, T]) -> T:
         raise fail(str(error)) from None
     except UnknownRef as error:
         raise fail(str(error)) from None
+    except NotAllowed as error:
+        raise fail(f"refused: {error}") from None
     except Refused as error:
         if error.kind == "AlreadyDone":
             out.print(str(error), markup=False)
             raise typer.Exit(0) from None
+        raise fail(f"refused: {error}" + (f" [{error.kind}]" if error.kind in CODED else "")
+                   ) from None
+
+
+# Refusals of the authorization table: scripts read the code at the end of the line.
+CODED = {"Forbidden", "NotOnBehalf", "NoReason", "OwnRequest", "NoIdentity"}
+
+
+def accounts_of(config: Settings) -> Accounts:
+    from dondoc.db import database_url
+
+    if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
+        raise fail(f"no dondoc database in {config.state_dir}: run `dondoc db upgrade` (or set "
+                   "DONDOC_DATABASE_URL / --state-dir)")
+    return Accounts(create_engine(database_url(config)))
+
+
+def identity(config: Settings, *, by: str | None = None, reason: str | None = None
+             ) -> Principal:
+    """The authenticated account of this command (refused in one line without one), on behalf
+    of `by` when given."""
+    from dondoc.services.identity import acting, current
+
+    try:
+        principal = current(config, accounts_of(config), at=datetime.now(UTC))
+    except NotAuthenticated as error:
+        raise fail(f"refused: {error}") from None
+    return acting(principal, by=by, reason=reason)
+
+
+def allowed(work: Callable[[], T]) -> T:
+    """Run a service call; its refusal by the authorization table is one line, exit 1."""
+    try:
+        return work()
+    except NotAllowed as error:
         raise fail(f"refused: {error}") from None
 
 

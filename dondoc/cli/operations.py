@@ -3,6 +3,7 @@ cancel, check in, trigger an event, record a KPI value."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,14 +14,17 @@ from pydantic import BaseModel
 from dondoc.cli.common import (
     HCM,
     STATE_VI,
-    By,
+    OnBehalf,
+    OptionalReason,
     Reason,
     Ref,
     StateDir,
+    allowed,
     audit_or_exit,
     client_for,
     fail,
     group,
+    identity,
     out,
     parse_day,
     refused_write,
@@ -29,6 +33,7 @@ from dondoc.cli.common import (
 )
 from dondoc.services import operate as operating
 from dondoc.services import report as reporting
+from plans.access import Principal
 from plans.vietnamese import format_datetime
 from workflows.messages import (
     ActorReason,
@@ -44,10 +49,17 @@ app = group("Operations on occurrences.")
 kpi_app = group("KPI values (chỉ tiêu).")
 
 
-def _operate(ref: str, update: str, argument: BaseModel, state_dir: Path | None) -> None:
+def _operate(ref: str, update: str, make: Callable[[Principal], BaseModel],
+             state_dir: Path | None, *, by: str | None, reason: str | None) -> None:
+    """Send the operation with the authenticated principal; the workflow's validator applies
+    the authorization table before anything enters its history."""
+    config = settings(state_dir)
+    principal = identity(config, by=by, reason=reason)
+
     async def work() -> Status:
-        client = await client_for(settings(state_dir))
-        return await operating.operate(client, ref, getattr(OccurrenceWorkflow, update), argument)
+        client = await client_for(config)
+        return await operating.operate(client, ref, getattr(OccurrenceWorkflow, update),
+                                       make(principal))
 
     result = run(work())
     due = format_datetime(result.due.astimezone(HCM)) if result.due else "-"
@@ -64,43 +76,48 @@ def _evidence(text: str, evidence_date: str | None, link: str | None, note: str 
 
 @app.command()
 def complete(
-    ref: Ref, by: By,
+    ref: Ref,
     evidence: Annotated[str, typer.Option(help="the unit's report: 'số 123/BC-TTYT ngày 28/03/2025'")],
     evidence_date: Annotated[str | None, typer.Option(help="the report's date")] = None,
     link: Annotated[str | None, typer.Option(help="link to the report")] = None,
     note: Annotated[str | None, typer.Option(help="a note")] = None,
+    by: OnBehalf = None, reason: OptionalReason = None,
     state_dir: StateDir = None,
 ) -> None:
     """Record that a unit reported completion, with its evidence."""
-    _operate(ref, "complete", Complete(by=by, evidence=_evidence(evidence, evidence_date, link,
-                                                                 note)), state_dir)
+    proof = _evidence(evidence, evidence_date, link, note)
+    _operate(ref, "complete", lambda who: Complete(by=by or "", evidence=proof, principal=who),
+             state_dir, by=by, reason=reason)
 
 
 @app.command()
 def extend(
-    ref: Ref, by: By, reason: Reason,
+    ref: Ref, reason: Reason,
     until: Annotated[str, typer.Option(help="the new deadline (dd/mm/yyyy)")],
-    state_dir: StateDir = None,
+    by: OnBehalf = None, state_dir: StateDir = None,
 ) -> None:
     """Ask for a new deadline; the responsible leader approves or denies it."""
     day = parse_day(until, "--until")
     assert day is not None
-    _operate(ref, "request_extension", ExtensionRequest(by=by, until=day, reason=reason),
-             state_dir)
+    _operate(ref, "request_extension", lambda who: ExtensionRequest(
+        by=by or "", until=day, reason=reason, principal=who), state_dir, by=by, reason=reason)
 
 
 @app.command("approve-extension")
-def approve_extension(ref: Ref, by: By, reason: Annotated[str, typer.Option()] = "",
+def approve_extension(ref: Ref, reason: Annotated[str, typer.Option()] = "",
                       state_dir: StateDir = None) -> None:
-    """The responsible leader grants the pending extension."""
-    _operate(ref, "approve_extension", ActorReason(by=by, reason=reason), state_dir)
+    """The responsible leader (or the Steering Committee) grants the pending extension."""
+    _operate(ref, "approve_extension", lambda who: ActorReason(
+        by="", reason=reason, principal=who), state_dir, by=None, reason=None)
 
 
 def _actor_reason_command(name: str, update: str, help_text: str) -> None:
     """The operations that take only who does it and why."""
 
-    def command(ref: Ref, by: By, reason: Reason, state_dir: StateDir = None) -> None:
-        _operate(ref, update, ActorReason(by=by, reason=reason), state_dir)
+    def command(ref: Ref, reason: Reason, by: OnBehalf = None,
+                state_dir: StateDir = None) -> None:
+        _operate(ref, update, lambda who: ActorReason(by=by or "", reason=reason, principal=who),
+                 state_dir, by=by, reason=reason)
 
     app.command(name, help=help_text)(command)
 
@@ -116,10 +133,12 @@ for _name, _update, _help in [
 
 
 @app.command()
-def checkin(ref: Ref, by: By, note: Annotated[str, typer.Option(help="progress")],
+def checkin(ref: Ref, note: Annotated[str, typer.Option(help="progress")],
+            by: OnBehalf = None, reason: OptionalReason = None,
             state_dir: StateDir = None) -> None:
     """Report progress on an ongoing ("Thường xuyên") task."""
-    _operate(ref, "checkin", Checkin(by=by, note=note), state_dir)
+    _operate(ref, "checkin", lambda who: Checkin(by=by or "", note=note, principal=who),
+             state_dir, by=by, reason=reason)
 
 
 @app.command()
@@ -127,16 +146,17 @@ def trigger(
     plan: Annotated[str, typer.Argument(help="plan id")],
     event: Annotated[str, typer.Argument(help="event id, e.g. ubnd-ban-hanh-kh")],
     at: Annotated[str, typer.Option(help="when it happened (dd/mm/yyyy)")],
-    by: By,
     state_dir: StateDir = None,
 ) -> None:
     """The event happened: start the clock of every task waiting for it."""
     day = parse_day(at, "--at")
     assert day is not None
+    config = settings(state_dir)
+    principal = identity(config)
 
     async def work() -> list[tuple[str, Status | operating.Refused]]:
-        client = await client_for(settings(state_dir))
-        return await operating.trigger(client, plan, event, at=day, by=by)
+        client = await client_for(config)
+        return await operating.trigger(client, plan, event, at=day, principal=principal)
 
     results = run(work())
     if not results:
@@ -150,20 +170,24 @@ def trigger(
 
 @kpi_app.command("record")
 def kpi_record(
-    ref: Ref, by: By,
+    ref: Ref,
     value: Annotated[str, typer.Option(help="the measured value, e.g. 58 or 58.5")],
     as_of: Annotated[str, typer.Option("--as-of", help="the day it was measured (dd/mm/yyyy)")],
     kpi: Annotated[str | None, typer.Option(help="the KPI id, when the task has several")] = None,
+    by: OnBehalf = None, reason: OptionalReason = None,
     state_dir: StateDir = None,
 ) -> None:
     """Record a KPI's value; reports show the latest against its target."""
     day = parse_day(as_of, "--as-of")
     assert day is not None
-    audit = audit_or_exit(settings(state_dir), write=True)
+    config = settings(state_dir)
+    principal = identity(config, by=by, reason=reason)
+    audit = audit_or_exit(config, write=True)
     line: dict[str, Any]
     try:
-        line = reporting.record_kpi(audit, ref, value=value, as_of=day, by=by, kpi_id=kpi,
-                                    today=datetime.now(HCM).date())
+        line = allowed(lambda: reporting.record_kpi(
+            audit, ref, value=value, as_of=day, principal=principal, kpi_id=kpi,
+            today=datetime.now(HCM).date()))
     except reporting.ReportError as error:
         raise fail(str(error)) from None
     except Exception as error:

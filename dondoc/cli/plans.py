@@ -15,10 +15,12 @@ from dondoc.cli.common import (
     HCM,
     AsJson,
     StateDir,
+    allowed,
     client_for,
     count_problems,
     fail,
     group,
+    identity,
     load_or_exit,
     out,
     parse_day,
@@ -29,7 +31,9 @@ from dondoc.cli.common import (
 )
 from dondoc.files import Loaded, file_kind, read_calendar, read_contacts, read_plan
 from dondoc.services import load as loading
+from dondoc.services.identity import require
 from plans import schedule
+from plans.access import Target
 from plans.validation import Checked
 from plans.vietnamese import format_date, format_datetime
 
@@ -236,6 +240,8 @@ def load(
     """Start one workflow per occurrence; a new version of a plan applies the difference."""
     loaded = load_or_exit(file, contacts)
     config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "load", Target(plan=loaded.plan.plan.id)))
     if contacts is not None and not dry_run:
         folder = loading.install_contacts(contacts, loaded.plan.plan.id, config)
         out.print(f"contacts of {loaded.plan.plan.id} installed in {folder}", markup=False)
@@ -248,7 +254,7 @@ def load(
             bar = progress.add_task(f"{loaded.plan.plan.id}", total=count)
             return await loading.load(
                 client, loaded, task_queue=config.task_queue, now=datetime.now(HCM),
-                dry_run=dry_run, on_progress=lambda ref, outcome: progress.advance(bar))
+                principal=principal, dry_run=dry_run, on_progress=lambda ref, outcome: progress.advance(bar))
 
     summary = run(work())
     if as_json:

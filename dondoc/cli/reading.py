@@ -15,10 +15,12 @@ from dondoc.cli.common import (
     AsJson,
     Ref,
     StateDir,
+    allowed,
     audit_or_exit,
     client_for,
     fail,
     group,
+    identity,
     ledger_of,
     out,
     print_json,
@@ -49,9 +51,12 @@ def status(
 
         raise fail(f"--state: unknown state {state!r}{closest(state, State.__args__)}", 2)  # type: ignore[attr-defined]
 
+    config = settings(state_dir)
+    principal = identity(config)
+
     async def work() -> list[reading.StatusRow]:
-        return await reading.status(await client_for(settings(state_dir)), plan=plan, unit=unit,
-                                   state=state)
+        return await reading.status(await client_for(config), principal, plan=plan, unit=unit,
+                                    state=state)
 
     rows = run(work())
     if as_json:
@@ -73,14 +78,15 @@ def history(ref: Ref, as_json: AsJson = False,
             state_dir: StateDir = None) -> None:
     """The occurrence's timeline: reminders, escalations, completion, extensions, by whom."""
     config = settings(state_dir)
+    principal = identity(config)
     ledger = ledger_of(config)
     audit = AuditLog(ledger.engine) if ledger is not None else None
 
     async def work() -> list[dict[str, Any]]:
         # The audit log answers without Temporal, years after its retention deleted the run.
         if audit is not None and audit.events(ref=ref):
-            return await reading.history(None, ref, ledger, audit)
-        return await reading.history(await client_for(config), ref, ledger, audit)
+            return await reading.history(None, ref, principal, ledger, audit)
+        return await reading.history(await client_for(config), ref, principal, ledger, audit)
 
     rows = run(work())
     if as_json:
@@ -107,10 +113,13 @@ def report(
     """Done on time, done late, open, overdue, paused, cancelled; on-time rates; KPIs."""
     if by not in ("unit", "leader", "task"):
         raise fail(f"--by: {by!r} is not unit, leader or task", 2)
-    audit = audit_or_exit(settings(state_dir))
+    config = settings(state_dir)
+    principal = identity(config)
+    audit = audit_or_exit(config)
     try:
-        data = reporting.build(audit, plan, by=by, period=period,  # type: ignore[arg-type]
-                               now=datetime.now(HCM))
+        data = allowed(lambda: reporting.build(
+            audit, plan, by=by, period=period, now=datetime.now(HCM),  # type: ignore[arg-type]
+            principal=principal))
     except reporting.ReportError as error:
         raise fail(str(error)) from None
     if as_json:

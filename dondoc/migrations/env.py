@@ -5,10 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import storage.archive
-import storage.audit
-import storage.ledger  # noqa: F401  (each module registers its tables on the metadata)
-from storage.base import Base
+from storage.schema import metadata
 
 config = context.config
 
@@ -16,7 +13,7 @@ config = context.config
 def run() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
+        context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()

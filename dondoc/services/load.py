@@ -20,9 +20,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dondoc.files import Loaded
+from dondoc.services.identity import require
 from dondoc.services.operate import failure_kind
 from dondoc.settings import Settings
 from dondoc.temporal import register_search_attributes
+from plans.access import Principal, Target
 from plans.model import Plan
 from plans.schedule import Occurrence, expand
 from workflows.messages import (
@@ -103,6 +105,7 @@ async def load(
     *,
     task_queue: str,
     now: datetime,
+    principal: Principal,
     dry_run: bool = False,
     on_progress: Callable[[str, LoadOutcome], None] | None = None,
     concurrency: int = 16,
@@ -113,8 +116,9 @@ async def load(
     finishes when it is run again, and loading the same file twice starts nothing. The plan's
     record (PlanWorkflow) says what the previous version had.
     """
-    items = inputs(loaded)
     plan_id = loaded.plan.plan.id
+    require(principal, "load", Target(plan=plan_id, office=loaded.plan.roles.office))
+    items = inputs(loaded)
     version = items[0].plan_version if items else plan_version(loaded.text)
     summary = LoadSummary(plan=plan_id, version=version)
     await register_search_attributes(client, client.namespace)
@@ -144,7 +148,7 @@ async def load(
         async with gate:
             if not dry_run:
                 await _cancel(client, ref, ActorReason(
-                    by=loaded.plan.roles.office,
+                    by=loaded.plan.roles.office, principal=principal,
                     reason=f"removed from plan {plan_id} (version {version})"))
         done(ref, "cancelled")
 

@@ -12,7 +12,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from dondoc.services.identity import require
 from dondoc.services.read import handle_for, waiting_for
+from plans.access import Principal, Target
 from workflows.messages import Status, Trigger
 from workflows.occurrence import OccurrenceWorkflow
 
@@ -53,15 +55,18 @@ def failure_message(error: WorkflowUpdateFailedError) -> str:
 
 
 
-async def trigger(client: Client, plan_id: str, event: str, *, at: date, by: str
+async def trigger(client: Client, plan_id: str, event: str, *, at: date, principal: Principal
                   ) -> list[tuple[str, Status | Refused]]:
     """The event happened: start the clock of every occurrence waiting for it. Each one's new
     state, or why it refused (already triggered)."""
+    require(principal, "trigger", Target(plan=plan_id))
     results: list[tuple[str, Status | Refused]] = []
     for ref in await waiting_for(client, plan_id, event):
         try:
             results.append((ref, await operate(client, ref, OccurrenceWorkflow.trigger,
-                                               Trigger(event=event, at=at, by=by))))
+                                               Trigger(event=event, at=at,
+                                                       by=principal.acting_for or "",
+                                                       principal=principal))))
         except Refused as refusal:
             if refusal.kind != "AlreadyDone":
                 raise

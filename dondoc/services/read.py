@@ -15,12 +15,15 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
+from dondoc.services.identity import require
+from plans.access import Principal, Target, decide
 from storage.audit import AuditLog, utc
 from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
 from workflows.occurrence import (
     DUE_AT,
     ESCALATION_LEVEL,
+    LEADER_ID,
     OCCURRENCE_STATE,
     PLAN_ID,
     TASK_ID,
@@ -66,8 +69,9 @@ class StatusRow(BaseModel):
     running: bool
 
 
-async def status(client: Client, *, plan: str | None = None, unit: str | None = None,
-                 state: str | None = None) -> list[StatusRow]:
+async def status(client: Client, principal: Principal, *, plan: str | None = None,
+                 unit: str | None = None, state: str | None = None) -> list[StatusRow]:
+    """The occurrences the principal may read (plans/access.py), with the filters given."""
     clauses = ["WorkflowType = 'OccurrenceWorkflow'"]
     if plan:
         clauses.append(f"PlanId = '{plan}'")
@@ -78,6 +82,11 @@ async def status(client: Client, *, plan: str | None = None, unit: str | None = 
     rows = []
     async for e in client.list_workflows(" AND ".join(clauses), limit=20000):
         attrs = e.typed_search_attributes
+        target = Target(plan=attrs.get(PLAN_ID) or "",
+                        lead=tuple((attrs.get(UNIT_ID) or "").split(",")),
+                        leader=attrs.get(LEADER_ID) or None, ref=e.id)
+        if not decide(principal, "read", target).allowed:
+            continue
         rows.append(StatusRow(
             ref=e.id, plan=attrs.get(PLAN_ID) or "", task=attrs.get(TASK_ID) or "",
             unit=attrs.get(UNIT_ID), due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
@@ -96,14 +105,23 @@ async def waiting_for(client: Client, plan_id: str, event: str) -> list[str]:
 
 
 
+def target_of(ref: str, events: list[OccurrenceEvent]) -> Target:
+    """What the authorization table needs of an occurrence, from its `started` event."""
+    started = next((e.details for e in events if e.type == "started"), {})
+    return Target(plan=ref.split("/", 1)[0], lead=tuple(started.get("lead") or ()),
+                  coordinating=tuple(started.get("coordinating") or ()),
+                  leader=started.get("leader"), ref=ref)
+
+
 def audited_events(audit: AuditLog, ref: str) -> list[OccurrenceEvent]:
     return [OccurrenceEvent(key=row.key, ref=row.ref, plan=row.plan, type=row.type,  # type: ignore[arg-type]
                             at=utc(row.at), actor=row.actor, details=json.loads(row.details))
             for row in audit.events(ref=ref)]
 
 
-async def history(client: Client | None, ref: str, ledger: Ledger | None = None,
-                  audit: AuditLog | None = None) -> list[dict[str, Any]]:
+async def history(client: Client | None, ref: str, principal: Principal,
+                  ledger: Ledger | None = None, audit: AuditLog | None = None
+                  ) -> list[dict[str, Any]]:
     """The occurrence's timeline, oldest first: from the audit log when there is one (it
     outlives Temporal's retention), else from the workflow's history. With the delivery
     ledger, each notice row lists its attempts (outcome, provider code, when)."""
@@ -112,6 +130,7 @@ async def history(client: Client | None, ref: str, ledger: Ledger | None = None,
         if client is None:
             raise UnknownRef(ref, [])
         events = await temporal_events(client, ref)
+    require(principal, "read", target_of(ref, events))
     rows = [row for e in sorted({e.key: e for e in events}.values(), key=lambda e: (e.at, e.key))
             for row in timeline_rows(e)]
     return with_attempts(rows, ref, ledger)

@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dondoc.services.identity import require
 from plans import report
+from plans.access import Principal, Target
 from storage.audit import AuditLog, utc
 from workflows.messages import OccurrenceEvent
 
@@ -40,7 +42,8 @@ def in_period(occ: report.ClassifiedOccurrence, period: str | None) -> bool:
 
 
 def build(audit: AuditLog, plan: str, *, by: report.By, period: str | None,
-          now: datetime) -> dict[str, Any]:
+          now: datetime, principal: Principal) -> dict[str, Any]:
+    require(principal, "report", Target(plan=plan))
     if period is not None:
         try:
             report.period_bounds(period)
@@ -87,7 +90,7 @@ def _percent(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.0f}%"
 
 
-def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, by: str,
+def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, principal: Principal,
                kpi_id: str | None, today: date) -> dict[str, Any]:
     """Append a KPI value to the log, after checking the reference, the KPI, the value's type
     and range, the date and who records it; nothing is written when anything is wrong."""
@@ -95,7 +98,12 @@ def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, by: str,
     started = next((r for r in rows if r.type == "started"), None)
     if started is None:
         raise ReportError(f"no occurrence {ref!r} in the audit log")
-    kpis = {k["id"]: k for k in json.loads(started.details).get("kpis", [])}
+    facts = json.loads(started.details)
+    decision = require(principal, "record_kpi", Target(
+        plan=started.plan, lead=tuple(facts.get("lead") or ()), leader=facts.get("leader"),
+        ref=ref))
+    by = decision.acting_as or ""
+    kpis = {k["id"]: k for k in facts.get("kpis", [])}
     if not kpis:
         raise ReportError(f"{ref} has no KPI to record")
     if kpi_id is None:
@@ -116,13 +124,11 @@ def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, by: str,
         raise ReportError(f"--value: {value} is negative")
     if as_of > today:
         raise ReportError(f"--as-of: {as_of:%d/%m/%Y} is in the future")
-    parties = _parties(audit, started.plan)
-    if parties and by not in parties:
-        raise ReportError(f"{by!r} has no role in plan {started.plan}")
     event = OccurrenceEvent(key=f"{ref}#kpi-{uuid.uuid4().hex}", ref=ref, plan=started.plan,
                             type="kpi.recorded", at=datetime.now(UTC), actor=by,
                             details={"kpi": kpi_id, "value": str(number),
-                                     "as_of": as_of.isoformat(), "unit": kpi.get("unit")})
+                                     "as_of": as_of.isoformat(), "unit": kpi.get("unit"),
+                                     **operator_details(principal)})
     audit.append(event)
     return kpi_line(report.classify(ref, [report.AuditedEvent(ref, "started", utc(started.at), None,
                                                        json.loads(started.details)),
@@ -131,6 +137,9 @@ def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, by: str,
                                     now=datetime.now(UTC)), kpi)
 
 
-def _parties(audit: AuditLog, plan: str) -> set[str]:
-    loads = [r for r in audit.events(plan=plan) if r.type == "plan.loaded"]
-    return set(json.loads(loads[-1].details).get("parties", [])) if loads else set()
+def operator_details(principal: Principal) -> dict[str, Any]:
+    """The account that did it, and for whom, as the workflows record it."""
+    details: dict[str, Any] = {"operator": principal.account}
+    if principal.acting_for:
+        details |= {"acted_for": principal.acting_for, "on_behalf_reason": principal.reason}
+    return details

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from dondoc.services.audit import export
 from dondoc.services.read import history
+from plans.access import Grant, Principal
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
@@ -74,7 +75,8 @@ async def test_history_comes_from_the_log_without_temporal(database_url):
     ledger = Ledger.connect(database_url)
     audit = AuditLog(ledger.engine)
     record_life(audit)
-    rows = await history(None, "p/T1/HL@2025-Q1", ledger, audit)  # no Temporal at all
+    office = Principal(account="vp", name="VP", grants=(Grant(role="office", plan="p"),))
+    rows = await history(None, "p/T1/HL@2025-Q1", office, ledger, audit)  # no Temporal at all
     assert [r["type"] for r in rows] == [t for t, _, _ in LIFE]
     assert rows[1]["recipient"] == "HL" and rows[5]["channel"] == "zalo"
     assert rows[-1]["evidence"]["number"] == "12/BC-TTYT"

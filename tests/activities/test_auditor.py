@@ -16,12 +16,17 @@ from sqlalchemy.exc import DBAPIError
 
 from dondoc.db import grant_auditor, is_read_only_refusal, upgrade
 from dondoc.services import report as reporting
+from plans.access import Grant, Principal
+from storage.accounts import Accounts
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 from tests.db import server_log
 from workflows.messages import OccurrenceEvent
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")
+AUDITOR = Principal(account="thanh-tra", name="Thanh tra", grants=(Grant(role="auditor"),))
+HEAD_OF_VP = Principal(account="van-phong", name="Văn phòng",
+                       grants=(Grant(role="unit_head", plan="kh", party="VP"),))
 KPI = {"id": "k", "indicator": "Số ca tư vấn từ xa", "unit": "ca", "target": "3000"}
 
 
@@ -38,6 +43,12 @@ def databases(postgres_url: str) -> tuple[str, str]:
                                  at=datetime(2025, 3, 1, tzinfo=UTC),
                                  details={"due": "2025-12-31T23:59:59+07:00", "lead": ["VP"],
                                           "leader": "gd", "kpis": [KPI]}))
+    accounts = Accounts(Ledger.connect(owner).engine)
+    accounts.add("thanh-tra", name="Thanh tra Sở")
+    accounts.grant("thanh-tra", Grant(role="auditor"))
+    accounts.add("van-phong", name="Văn phòng")
+    accounts.grant("van-phong", Grant(role="office", plan="kh", party="VP"))
+    accounts.grant("van-phong", Grant(role="unit_head", plan="kh", party="VP"))
     grant_auditor(owner, login, "mat-khau-thu")
     auditor = owner.replace("postgresql+psycopg://postgres@",
                             f"postgresql+psycopg://{login}:mat-khau-thu@")
@@ -50,7 +61,7 @@ def test_the_auditor_reads_the_log_and_the_reports(databases):
     assert [e.type for e in audit.events(plan="kh")] == ["started"]
     assert audit.verify("kh").findings == []
     data = reporting.build(audit, "kh", by="unit", period=None,
-                           now=datetime(2025, 6, 1, tzinfo=UTC))
+                           now=datetime(2025, 6, 1, tzinfo=UTC), principal=AUDITOR)
     assert data["rows"][0]["open_in_time"] == 1
 
 
@@ -58,8 +69,8 @@ def test_the_auditor_cannot_write_or_edit(databases):
     _, auditor = databases
     audit = AuditLog(Ledger.connect(auditor).engine)
     with pytest.raises(DBAPIError) as refused:
-        reporting.record_kpi(audit, "kh/T1", value="10", as_of=date(2025, 3, 2), by="VP",
-                             kpi_id=None, today=date(2025, 3, 3))
+        reporting.record_kpi(audit, "kh/T1", value="10", as_of=date(2025, 3, 2),
+                             principal=HEAD_OF_VP, kpi_id=None, today=date(2025, 3, 3))
     assert is_read_only_refusal(refused.value)
     with pytest.raises(DBAPIError) as edit, audit.engine.begin() as db:
         db.execute(text("UPDATE audit_events SET actor = 'x'"))
@@ -67,17 +78,31 @@ def test_the_auditor_cannot_write_or_edit(databases):
 
 
 def test_the_cli_says_so_in_one_line(databases):
-    _, auditor = databases
-    env = {**os.environ, "DONDOC_DATABASE_URL": auditor}
+    owner, auditor = databases
+    accounts = Accounts(Ledger.connect(owner).engine)
+    now = datetime.now(UTC)
+    auditor_key = accounts.issue_token("thanh-tra", "api_key", at=now, lifetime=None)
+    office_key = accounts.issue_token("van-phong", "api_key", at=now, lifetime=None)
+    env = {**os.environ, "DONDOC_DATABASE_URL": auditor, "DONDOC_API_KEY": auditor_key,
+           "DONDOC_AUDIT_KEY": "k"}
     read = subprocess.run([DONDOC, "audit", "verify", "--plan", "kh"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert read.returncode == 0 and "audit log intact: 1 rows" in read.stdout
-    write = subprocess.run([DONDOC, "kpi", "record", "kh/T1", "--value", "10", "--as-of",
-                            "02/03/2025", "--by", "VP"], env={**env, "DONDOC_AUDIT_KEY": "k"},
-                           capture_output=True, text=True, timeout=60)
+    kpi = [DONDOC, "kpi", "record", "kh/T1", "--value", "10", "--as-of", "02/03/2025"]
+    # An auditor account: refused by the authorization table, before the database.
+    write = subprocess.run(kpi, env=env, capture_output=True, text=True, timeout=60)
+    assert write.returncode == 1 and "Traceback" not in write.stderr
+    assert write.stderr.strip().startswith("refused: thanh-tra không có quyền 'record_kpi'")
+    assert write.stderr.strip().endswith("[Forbidden]")
+    # An office key through the auditor's database login: the database refuses.
+    office = {**env, "DONDOC_API_KEY": office_key}
+    write = subprocess.run(kpi, env=office, capture_output=True, text=True, timeout=60)
     assert write.returncode == 1 and "Traceback" not in write.stderr
     assert write.stderr.strip() == ("the database refused to write: this user has read-only "
                                     "(auditor) access; ask the office to do it")
+    with pytest.raises(DBAPIError) as secrets, Ledger.connect(auditor).engine.begin() as db:
+        db.execute(text("SELECT email, password_hash FROM accounts"))
+    assert is_read_only_refusal(secrets.value)
 
 
 def test_grant_auditor_refuses_reserved_and_existing_roles(databases, postgres_url):

@@ -8,13 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from storage.ledger import Base, Ledger
+from storage.ledger import Ledger
+from storage.schema import metadata
 
 
 def test_migrations_match_the_models(database_url: str):
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
 
 def test_a_notice_is_claimed_once_and_its_attempts_are_kept(database_url: str):

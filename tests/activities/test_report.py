@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from dondoc.services import report as reporting
+from dondoc.services.identity import NotAllowed
+from plans.access import Grant, Principal
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
 
 NOW = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
+OFFICE = Principal(account="vp", name="Văn phòng", grants=(Grant(role="office", plan="kh"),))
+HEAD_OF_HL = Principal(account="hl", name="UBND Hạ Long",
+                       grants=(Grant(role="unit_head", plan="kh", party="HL"),))
+OFFICE_FOR_HL = OFFICE.model_copy(update={"acting_for": "HL", "reason": "HL báo qua điện thoại"})
+NOBODY = Principal(account="ai-do", name="Ai đó")
 DUE = "2025-06-30T23:59:59+07:00"
 KPI = {"id": "ttkdtm", "indicator": "Tỷ lệ thanh toán không dùng tiền mặt", "unit": "%",
        "comparator": "≥", "target": "65"}
@@ -57,7 +65,7 @@ def audit(database_url: str) -> AuditLog:
 
 
 def test_each_category_by_unit_with_on_time_rates(audit):
-    data = reporting.build(audit, "kh", by="unit", period=None, now=NOW)
+    data = reporting.build(audit, "kh", by="unit", period=None, now=NOW, principal=OFFICE)
     rows = {r["key"]: r for r in data["rows"]}
     assert {k: {c: rows[k][c] for c in ("done_on_time", "done_late", "open_in_time",
                                         "overdue_open", "paused", "cancelled")}
@@ -73,7 +81,8 @@ def test_each_category_by_unit_with_on_time_rates(audit):
 
 def test_by_leader_and_a_period(audit):
     by_leader = {r["key"]: r for r in reporting.build(audit, "kh", by="leader",
-                                                      period="2025-Q2", now=NOW)["rows"]}
+                                                      period="2025-Q2", now=NOW,
+                                                      principal=OFFICE)["rows"]}
     assert set(by_leader) == {"pgd", "pgd2"}
     assert by_leader["pgd2"]["overdue_open"] == 1 and by_leader["pgd2"]["done_on_time"] == 0
     # T2/HL's extended deadline is in Q3, so Q2 does not count it.
@@ -81,7 +90,7 @@ def test_by_leader_and_a_period(audit):
 
 
 def test_csv_opens_back_with_vietnamese_headers(audit):
-    data = reporting.as_csv(reporting.build(audit, "kh", by="unit", period=None, now=NOW))
+    data = reporting.as_csv(reporting.build(audit, "kh", by="unit", period=None, now=NOW, principal=OFFICE))
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][1:3] == ["Hoàn thành đúng hạn", "Hoàn thành quá hạn"]
@@ -90,34 +99,46 @@ def test_csv_opens_back_with_vietnamese_headers(audit):
 
 def test_a_kpi_value_is_shown_against_its_target(audit):
     line = reporting.record_kpi(audit, "kh/T4/HL", value="58", as_of=date(2025, 6, 30),
-                                by="HL", kpi_id=None, today=date(2025, 7, 1))
+                                principal=HEAD_OF_HL, kpi_id=None, today=date(2025, 7, 1))
     assert (line["value"], line["target"], line["met"]) == ("58", "65", False)
-    reporting.record_kpi(audit, "kh/T4/HL", value="66,5", as_of=date(2025, 7, 1), by="VP",
-                         kpi_id="ttkdtm", today=date(2025, 7, 1))
-    kpis = reporting.build(audit, "kh", by="unit", period=None, now=NOW)["kpis"]
+    reporting.record_kpi(audit, "kh/T4/HL", value="66,5", as_of=date(2025, 7, 1),
+                         principal=OFFICE_FOR_HL, kpi_id="ttkdtm", today=date(2025, 7, 1))
+    recorded = [e for e in audit.events(ref="kh/T4/HL") if e.type == "kpi.recorded"]
+    assert [(e.actor, json.loads(e.details)["operator"]) for e in recorded] == [
+        ("HL", "hl"), ("HL", "vp")]
+    kpis = reporting.build(audit, "kh", by="unit", period=None, now=NOW, principal=OFFICE)["kpis"]
     mine = next(k for k in kpis if k["ref"] == "kh/T4/HL")
     assert (mine["value"], mine["as_of"], mine["met"]) == ("66.5", "2025-07-01", True)
     assert audit.verify().findings == []
 
 
-@pytest.mark.parametrize(("ref", "value", "by", "kpi", "message"), [
-    ("kh/T9/HL", "58", "HL", None, "no occurrence 'kh/T9/HL'"),
-    ("kh/T1/HL", "58", "HL", None, "has no KPI to record"),
-    ("kh/T4/HL", "năm mươi", "HL", None, "is not a number"),
-    ("kh/T4/HL", "158", "HL", None, "is not a percentage"),
-    ("kh/T4/HL", "58", "HL", "sai", "has no KPI 'sai'"),
-    ("kh/T4/HL", "58", "ai-do", None, "has no role in plan kh"),
+@pytest.mark.parametrize(("ref", "value", "who", "kpi", "message"), [
+    ("kh/T9/HL", "58", HEAD_OF_HL, None, "no occurrence 'kh/T9/HL'"),
+    ("kh/T1/HL", "58", HEAD_OF_HL, None, "has no KPI to record"),
+    ("kh/T4/HL", "năm mươi", HEAD_OF_HL, None, "is not a number"),
+    ("kh/T4/HL", "158", HEAD_OF_HL, None, "is not a percentage"),
+    ("kh/T4/HL", "58", HEAD_OF_HL, "sai", "has no KPI 'sai'"),
 ])
-def test_bad_kpi_input_is_refused_and_nothing_is_written(audit, ref, value, by, kpi, message):
+def test_bad_kpi_input_is_refused_and_nothing_is_written(audit, ref, value, who, kpi, message):
     before = len(audit.events())
     with pytest.raises(reporting.ReportError, match=message):
-        reporting.record_kpi(audit, ref, value=value, as_of=date(2025, 6, 30), by=by,
+        reporting.record_kpi(audit, ref, value=value, as_of=date(2025, 6, 30), principal=who,
                              kpi_id=kpi, today=date(2025, 7, 1))
+    assert len(audit.events()) == before
+
+
+@pytest.mark.parametrize("who", [NOBODY, OFFICE, OFFICE.model_copy(update={"acting_for": "HL"})])
+def test_a_kpi_from_outside_the_table_is_refused(audit, who):
+    before = len(audit.events())
+    with pytest.raises(NotAllowed):
+        reporting.record_kpi(audit, "kh/T4/HL", value="58", as_of=date(2025, 6, 30),
+                             principal=who, kpi_id=None, today=date(2025, 7, 1))
     assert len(audit.events()) == before
 
 
 def test_bad_report_input(audit):
     with pytest.raises(reporting.ReportError, match="no audit rows for plan 'khac'"):
-        reporting.build(audit, "khac", by="unit", period=None, now=NOW)
+        reporting.build(audit, "khac", by="unit", period=None, now=NOW,
+                        principal=OFFICE.model_copy(update={"grants": (Grant(role="office"),)}))
     with pytest.raises(reporting.ReportError, match="is not a period: use 2025, 2025-Q1"):
-        reporting.build(audit, "kh", by="unit", period="Q5-2025", now=NOW)
+        reporting.build(audit, "kh", by="unit", period="Q5-2025", now=NOW, principal=OFFICE)

@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from dondoc.files import Loaded
 from dondoc.services.load import inputs
 from dondoc.temporal import register_search_attributes
+from plans.access import Grant, Principal
 from plans.calendar import WorkingCalendar
 from plans.validation import check_plan
 from tests.conftest import binary
@@ -113,6 +114,21 @@ async def harness(env: WorkflowEnvironment, request: pytest.FixtureRequest) -> A
         yield harness
         if os.environ.get("DONDOC_SAVE_HISTORIES"):
             await save_histories(harness, request.node.name, os.environ["DONDOC_SAVE_HISTORIES"])
+
+
+def who(party: str, plan: str = "thu") -> Principal:
+    """The account of a party of the test plan, with the role the plan gives it: the head of a
+    unit (VP's head is also the office), a leader, the Steering Committee; else no role."""
+    grants: list[Grant] = []
+    if party in ("VP", "HL", "CP"):
+        grants.append(Grant(role="unit_head", plan=plan, party=party))
+    if party == "VP":
+        grants.append(Grant(role="office", plan=plan, party="VP"))
+    if party in ("gd", "pgd"):
+        grants.append(Grant(role="leader", plan=plan, party=party))
+    if party == "bcd":
+        grants.append(Grant(role="steering_committee", plan=plan, party="bcd"))
+    return Principal(account=party.lower(), name=party, grants=tuple(grants))
 
 
 def occurrences(text: str) -> list[OccurrenceInput]:

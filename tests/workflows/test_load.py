@@ -11,7 +11,7 @@ from dondoc.services import load as loading
 from plans.calendar import WorkingCalendar
 from plans.validation import check_plan
 from tests.plans.factory import plan_text
-from tests.workflows.conftest import Harness
+from tests.workflows.conftest import Harness, who
 from workflows.messages import Complete, Evidence, Status
 from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import plan_workflow_id
@@ -40,7 +40,8 @@ def tasks(*items: tuple[str, str]) -> str:
 
 async def load(h: Harness, text: str) -> loading.LoadSummary:
     now = await h.env.get_current_time()
-    summary = await loading.load(h.client, loaded(text), task_queue=h.task_queue, now=now)
+    summary = await loading.load(h.client, loaded(text), task_queue=h.task_queue, now=now,
+                                 principal=who("VP", plan="*"))
     h.started += [h.client.get_workflow_handle(ref) for ref, o in summary.outcomes.items()
                   if o == "started"] + [h.client.get_workflow_handle(plan_workflow_id(summary.plan))]
     return summary
@@ -100,7 +101,8 @@ async def test_a_year_of_quarterly_reports(harness: Harness):
         await harness.env.sleep(timedelta(days=(report_day - now).days))
         await harness.client.get_workflow_handle(f"quy/BC-QUY/HL@{year}-Q{quarter}").execute_update(
             OccurrenceWorkflow.complete,
-            Complete(by="HL", evidence=Evidence(number=f"{quarter}/BC-TTYT", date=report_day)))
+            Complete(by="HL", principal=who("HL", plan="quy"),
+                     evidence=Evidence(number=f"{quarter}/BC-TTYT", date=report_day)))
     await harness.env.sleep(timedelta(days=20))
     states = {ref: (await status(harness, ref)).state for ref in refs}
     assert {s for r, s in states.items() if "/HL@" in r} == {"done_on_time"}

@@ -11,9 +11,10 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from plans import schedule
+from plans.access import Grant, Principal
 from plans.calendar import WorkingCalendar
 from tests.plans.factory import plan_text
-from tests.workflows.conftest import Harness, occurrences
+from tests.workflows.conftest import Harness, occurrences, who
 from workflows.messages import ActorReason, Checkin, Complete, Evidence, ExtensionRequest, Trigger
 from workflows.occurrence import OccurrenceWorkflow
 
@@ -109,7 +110,7 @@ async def test_completion_on_time_notifies_the_office_and_coordinating_units(har
     await harness.env.sleep(timedelta(days=2))
     evidence = Evidence(number="123/BC-TTYT", date=await today(harness))
     status = await handle.execute_update(OccurrenceWorkflow.complete,
-                                         Complete(by="HL", evidence=evidence))
+                                         Complete(by="HL", principal=who("HL"), evidence=evidence))
     assert status.state == "done_on_time"
     assert status.completion.on_time_original and status.completion.on_time_extended
     await harness.env.sleep(timedelta(seconds=1))  # the loop sends what the operation queued
@@ -128,7 +129,8 @@ async def test_completion_after_the_deadline_is_late_and_a_second_is_refused(har
     due = CAL.add_working_days(await today(harness), 3)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await sleep_until(harness, item.occurrence.due + timedelta(days=3))
-    done = Complete(by="HL", evidence=Evidence(number="45/BC", date=await today(harness)))
+    done = Complete(by="HL", principal=who("HL"),
+                    evidence=Evidence(number="45/BC", date=await today(harness)))
     status = await handle.execute_update(OccurrenceWorkflow.complete, done)
     assert status.state == "done_late"
     assert not status.completion.on_time_original
@@ -141,10 +143,11 @@ async def test_reopen_puts_it_back_to_overdue_and_chases_again(harness: Harness)
     due = CAL.add_working_days(await today(harness), 2)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await sleep_until(harness, item.occurrence.due + timedelta(hours=1))
-    done = Complete(by="HL", evidence=Evidence(number="45/BC", date=await today(harness)))
+    done = Complete(by="HL", principal=who("HL"),
+                    evidence=Evidence(number="45/BC", date=await today(harness)))
     await handle.execute_update(OccurrenceWorkflow.complete, done)
-    status = await handle.execute_update(
-        OccurrenceWorkflow.reopen, ActorReason(by="VP", reason="Báo cáo thiếu phụ lục số liệu"))
+    status = await handle.execute_update(OccurrenceWorkflow.reopen, ActorReason(
+        by="VP", principal=who("VP"), reason="Báo cáo thiếu phụ lục số liệu"))
     assert (status.state, status.completion) == ("overdue", None)
     await harness.env.sleep(timedelta(days=9))
     kinds = [n.kind for _, n in harness.recorder.notices]
@@ -157,9 +160,9 @@ async def test_extension_approved_moves_the_timers_and_keeps_the_original(harnes
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     new_due = CAL.add_working_days(due, 20)
     await handle.execute_update(OccurrenceWorkflow.request_extension, ExtensionRequest(
-        by="HL", until=new_due, reason="Chờ số liệu từ các trạm y tế"))
+        by="HL", principal=who("HL"), until=new_due, reason="Chờ số liệu từ các trạm y tế"))
     status = await handle.execute_update(OccurrenceWorkflow.approve_extension,
-                                         ActorReason(by="pgd", reason="Đồng ý"))
+                                         ActorReason(by="pgd", principal=who("pgd"), reason="Đồng ý"))
     approved_at = await harness.env.get_current_time()
     assert status.due.date() == new_due and status.original_due.date() == due
     await sleep_until(harness, status.due - timedelta(minutes=1))
@@ -176,16 +179,17 @@ async def test_extension_approved_moves_the_timers_and_keeps_the_original(harnes
 async def test_extension_denied_or_invalid_leaves_the_deadline(harness: Harness):
     due = CAL.add_working_days(await today(harness), 10)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
-    early = ExtensionRequest(by="HL", until=due - timedelta(days=1), reason="x")
+    early = ExtensionRequest(by="HL", principal=who("HL"), until=due - timedelta(days=1), reason="x")
     refusal = await refused(handle, OccurrenceWorkflow.request_extension, early)
     assert "is not after the current deadline" in refusal.message
     await handle.execute_update(OccurrenceWorkflow.request_extension, ExtensionRequest(
-        by="HL", until=due + timedelta(days=30), reason="Thiếu nhân lực"))
+        by="HL", principal=who("HL"), until=due + timedelta(days=30), reason="Thiếu nhân lực"))
     refusal = await refused(handle, OccurrenceWorkflow.deny_extension,
-                            ActorReason(by="HL", reason="tự duyệt"))
-    assert "the responsible leader (bcd, pgd) decides" in refusal.message
-    status = await handle.execute_update(OccurrenceWorkflow.deny_extension,
-                                         ActorReason(by="pgd", reason="Không đủ căn cứ"))
+                            ActorReason(by="HL", principal=who("HL"), reason="tự duyệt"))
+    assert refusal.type == "Forbidden"
+    assert "chỉ lãnh đạo phụ trách hoặc Ban Chỉ đạo được làm việc này" in refusal.message
+    status = await handle.execute_update(OccurrenceWorkflow.deny_extension, ActorReason(
+        by="pgd", principal=who("pgd"), reason="Không đủ căn cứ"))
     assert status.due == item.occurrence.due
     assert [e.decision for e in status.extensions] == ["denied"]
     assert harness.recorder.types().count("extension.denied") == 1
@@ -196,30 +200,78 @@ async def test_operations_by_someone_with_no_role_leave_no_trace(harness: Harnes
     _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     messages = [
         (await refused(handle, update, argument)).message for update, argument in [
-            (OccurrenceWorkflow.complete, Complete(by="nobody", evidence=Evidence(
+            (OccurrenceWorkflow.complete, Complete(by="nobody", principal=who("nobody"), evidence=Evidence(
                 number="1/BC", date=await today(harness)))),
-            (OccurrenceWorkflow.complete, Complete(by="HL", evidence=Evidence(
+            (OccurrenceWorkflow.complete, Complete(by="HL", principal=who("HL"), evidence=Evidence(
                 number=" ", date=await today(harness)))),
-            (OccurrenceWorkflow.complete, Complete(by="HL", evidence=Evidence(
+            (OccurrenceWorkflow.complete, Complete(by="HL", principal=who("HL"), evidence=Evidence(
                 number="1/BC", date=await today(harness) + timedelta(days=3)))),
-            (OccurrenceWorkflow.pause, ActorReason(by="ghost", reason="x")),
+            (OccurrenceWorkflow.pause, ActorReason(by="ghost", principal=who("ghost"), reason="x")),
         ]
     ]
-    assert messages[0] == "'nobody' has no role in plan thu; use the id of one of its units or people"
+    assert messages[0] == ("nobody không có quyền 'complete' trên thu/T1; chỉ trưởng đơn vị chủ "
+                           "trì hoặc Văn phòng thay mặt đơn vị chủ trì (có lý do) được làm việc "
+                           "này")
     assert "document number" in messages[1] and "in the future" in messages[2]
+    assert messages[3].startswith("ghost không có quyền 'pause'")
     assert await accepted_updates(handle) == 0
+
+
+async def test_the_validator_applies_the_authorization_table_before_the_history(
+        harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    proof = Evidence(number="12/BC-UBND", date=await today(harness))
+    anonymous = await refused(handle, OccurrenceWorkflow.complete,
+                              Complete(by="HL", evidence=proof))
+    other_unit = await refused(handle, OccurrenceWorkflow.complete,
+                               Complete(by="", evidence=proof, principal=who("CP")))
+    unit_pauses = await refused(handle, OccurrenceWorkflow.pause,
+                                ActorReason(by="", reason="x", principal=who("HL")))
+    on_behalf = who("CP").model_copy(update={"acting_for": "HL", "reason": "x"})
+    not_office = await refused(handle, OccurrenceWorkflow.complete,
+                               Complete(by="HL", evidence=proof, principal=on_behalf))
+    assert [anonymous.type, other_unit.type, unit_pauses.type, not_office.type] == [
+        "NoIdentity", "Forbidden", "Forbidden", "NotOnBehalf"]
+    assert "chỉ Văn phòng theo dõi kế hoạch được làm việc này" in unit_pauses.message
+    assert await accepted_updates(handle) == 0
+    # The office on behalf of the lead unit, with its reason: recorded as HL, done by vp.
+    office = who("VP").model_copy(update={"acting_for": "HL", "reason": "HL gửi bản giấy"})
+    await handle.execute_update(OccurrenceWorkflow.complete,
+                                Complete(by="HL", evidence=proof, principal=office))
+    event = next(e for e in harness.recorder.events if e.type == "completed")
+    assert (event.actor, event.details["operator"], event.details["acted_for"],
+            event.details["on_behalf_reason"]) == ("HL", "vp", "HL", "HL gửi bản giấy")
+
+
+async def test_whoever_asked_for_an_extension_cannot_decide_it(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    # One person heads the lead unit and is the task's responsible leader.
+    both = Principal(account="pgd", name="pgd", grants=(
+        Grant(role="unit_head", plan="thu", party="HL"),
+        Grant(role="leader", plan="thu", party="pgd")))
+    await handle.execute_update(OccurrenceWorkflow.request_extension, ExtensionRequest(
+        by="", until=due + timedelta(days=20), reason="Chờ số liệu", principal=both))
+    own = await refused(handle, OccurrenceWorkflow.approve_extension,
+                        ActorReason(by="", reason="", principal=both))
+    assert own.type == "OwnRequest"
+    status = await handle.execute_update(OccurrenceWorkflow.approve_extension, ActorReason(
+        by="", reason="Đồng ý", principal=who("bcd")))
+    assert status.extensions[0].decided_by == "bcd"
+    assert status.extensions[0].requested_by_account == "pgd"
 
 
 async def test_pause_suspends_reminders_and_resume_skips_what_fell_due(harness: Harness):
     due = CAL.add_working_days(await today(harness), 12)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await handle.execute_update(OccurrenceWorkflow.pause,
-                                ActorReason(by="VP", reason="Chờ hướng dẫn của Bộ Y tế"))
+                                ActorReason(by="VP", principal=who("VP"), reason="Chờ hướng dẫn của Bộ Y tế"))
     await sleep_until(harness, item.occurrence.due - timedelta(days=2))
     assert harness.recorder.notices == []
     assert (await handle.query(OccurrenceWorkflow.status)).state == "paused"
     status = await handle.execute_update(OccurrenceWorkflow.resume,
-                                         ActorReason(by="VP", reason="Đã có hướng dẫn"))
+                                         ActorReason(by="VP", principal=who("VP"), reason="Đã có hướng dẫn"))
     assert status.state == "due_soon"
     await sleep_until(harness, item.occurrence.due - timedelta(minutes=1))
     steps = [n.step for _, n in harness.recorder.notices]
@@ -231,7 +283,7 @@ async def test_cancel_closes_the_workflow_with_its_reason(harness: Harness):
     due = CAL.add_working_days(await today(harness), 12)
     _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await handle.execute_update(OccurrenceWorkflow.cancel,
-                                ActorReason(by="VP", reason="Nhiệm vụ bị bãi bỏ"))
+                                ActorReason(by="VP", principal=who("VP"), reason="Nhiệm vụ bị bãi bỏ"))
     result = await handle.result()
     assert result.state == "cancelled"
     event = next(e for e in harness.recorder.events if e.type == "cancelled")
@@ -245,11 +297,11 @@ async def test_a_trigger_starts_the_clock_of_an_event_task(harness: Harness):
     assert (status.state, status.due, harness.recorder.notices) == ("waiting_trigger", None, [])
     triggered_on = await today(harness)
     status = await handle.execute_update(OccurrenceWorkflow.trigger, Trigger(
-        event="ubnd-kh", at=triggered_on, by="VP"))
+        event="ubnd-kh", at=triggered_on, by="VP", principal=who("VP")))
     assert status.due.date() == triggered_on + timedelta(days=30)  # policy trigger_within
     await sleep_until(harness, status.due - timedelta(minutes=1))
     assert [n.step for _, n in harness.recorder.notices][-1] in ("reminder-0wd", "reminder-1wd")
-    again = Trigger(event="ubnd-kh", at=triggered_on, by="VP")
+    again = Trigger(event="ubnd-kh", at=triggered_on, by="VP", principal=who("VP"))
     assert "already triggered" in (await refused(handle, OccurrenceWorkflow.trigger, again)).message
 
 
@@ -272,7 +324,7 @@ async def test_ongoing_tasks_ask_for_check_ins_and_flag_missed_ones(harness: Har
     checkins = schedule.checkins(item.occurrence, CAL, item.occurrence.years)
     upcoming = [c for c in checkins if c.at.date() >= start]
     await handle.execute_update(OccurrenceWorkflow.checkin, Checkin(
-        by="HL", note="Đã triển khai tại 13/13 trạm y tế"))
+        by="HL", principal=who("HL"), note="Đã triển khai tại 13/13 trạm y tế"))
     await sleep_until(harness, upcoming[0].at + timedelta(minutes=1))
     status = await handle.query(OccurrenceWorkflow.status)
     assert status.state == "ongoing" and status.missed_checkins == []
@@ -290,7 +342,7 @@ async def test_at_night_an_operations_notice_waits_for_the_end_of_quiet_hours(ha
     due = CAL.add_working_days(night.date(), 10)
     _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}", policy="")  # default policy
     status = await handle.execute_update(OccurrenceWorkflow.complete, Complete(
-        by="HL", evidence=Evidence(number="7/BC", date=night.date())))
+        by="HL", principal=who("HL"), evidence=Evidence(number="7/BC", date=night.date())))
     assert status.state == "done_on_time"  # the Update does not wait for the morning
     await harness.env.sleep(timedelta(hours=2))
     assert not [n for _, n in harness.recorder.notices if n.kind == "completion"]

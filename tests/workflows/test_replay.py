@@ -28,3 +28,26 @@ async def test_saved_history_replays(path: Path):
                         data_converter=pydantic_data_converter)
     history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
     await replayer.replay_workflow(history)
+
+
+def test_the_newest_histories_carry_the_principal_of_each_operation():
+    """The v3 set guards the `principals` patch: every accepted Update names its account, and
+    v1/v2 (no principals) replay beside it above."""
+    from temporalio.api.enums.v1 import EventType
+
+    from plans.access import Principal
+
+    saved = [p for p in HISTORIES if p.parent.name == "v3-principals"]
+    assert saved
+    accounts = set()
+    for path in saved:
+        history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+                (argument,) = pydantic_data_converter.payload_converter.from_payloads(
+                    request.input.args.payloads, [dict])
+                if request.input.name == "amend":  # the office's load, checked before it
+                    continue
+                accounts.add(Principal.model_validate(argument["principal"]).account)
+    assert {"hl", "vp", "pgd"} <= accounts

@@ -1,0 +1,10 @@
+"""Every table on one metadata, for Alembic and the schema test: importing this module
+registers each model module's tables."""
+
+from __future__ import annotations
+
+from storage import accounts, archive, audit, ledger
+from storage.base import Base
+
+MODULES = (accounts, archive, audit, ledger)
+metadata = Base.metadata
