@@ -63,11 +63,13 @@ ANCHOR_LINE = re.compile(r"dondoc-anchor: plan=(\S+) rows=(\d+) head=([0-9a-f]{6
 
 
 def anchors_in(text: str, source: str) -> list[Anchor]:
-    """The anchors a received digest (its text, e.g. of a saved .eml) carries."""
-    return [Anchor(plan=m[1], rows=int(m[2]), head=m[3],
-                   at=datetime.fromisocalendar(int(m[4]), int(m[5]), 1),
-                   source="digest", reference=f"{source} ({m[4]}-W{m[5]})")
-            for m in ANCHOR_LINE.finditer(text)]
+    """The anchors a received digest (its text, e.g. of a saved .eml) carries; once each,
+    though the text and the HTML part both carry it."""
+    found = dict.fromkeys(m.groups() for m in ANCHOR_LINE.finditer(text))
+    return [Anchor(plan=plan, rows=int(rows), head=head,
+                   at=datetime.fromisocalendar(int(year), int(week), 1),
+                   source="digest", reference=f"{source} ({year}-W{week})")
+            for plan, rows, head, year, week in found]
 
 
 @workflow.defn(name="AuditAnchorsWorkflow")
