@@ -68,7 +68,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     audit = AuditActivities(audit_log)
     digest = DigestActivities(client, notifier, audit_log)
     anchoring = Anchoring(client, audit_log, settings.task_queue)
-    archiver = Archiver(HistoryArchive(client, ledger.engine))
+    archiver = Archiver(HistoryArchive(client, ledger.engine, audit_log))
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, String, Text, select
 from sqlalchemy.engine import Engine
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from temporalio.client import Client
 
 from storage.base import Base
+
+if TYPE_CHECKING:
+    from storage.audit import AuditLog
 
 
 class ArchivedHistory(Base):
@@ -28,9 +32,12 @@ class ArchivedHistory(Base):
 
 
 class HistoryArchive:
-    def __init__(self, client: Client, engine: Engine) -> None:
+    """With an audit log, each archived history's SHA-256 also goes into the log."""
+
+    def __init__(self, client: Client, engine: Engine, audit: AuditLog | None = None) -> None:
         self.client = client
         self.engine = engine
+        self.audit = audit
 
     async def archive_closed(self, lookback_hours: int) -> int:
         """Archive the runs closed in the last `lookback_hours` that are not archived yet."""
@@ -47,12 +54,16 @@ class HistoryArchive:
                 execution.id, run_id=execution.run_id).fetch_history()
             document = history.to_json()
             with Session(self.engine) as session:
-                session.add(ArchivedHistory(
+                archived = ArchivedHistory(
                     run_id=execution.run_id, workflow_id=execution.id,
                     workflow_type=execution.workflow_type,
                     closed_at=execution.close_time or datetime.now(UTC), history=document,
-                    sha256=hashlib.sha256(document.encode()).hexdigest()))
+                    sha256=hashlib.sha256(document.encode()).hexdigest())
+                session.add(archived)
                 try:
+                    session.flush()
+                    if self.audit is not None:
+                        self.audit.log_archived(session, archived)
                     session.commit()
                     count += 1
                 except IntegrityError:  # archived meanwhile by another run

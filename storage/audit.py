@@ -164,6 +164,7 @@ class Verified:
     rows: int
     anchors: int  # anchors checked
     unchecked_macs: int  # keyed rows whose HMAC could not be checked (no audit key given)
+    unlogged_archives: int = 0  # histories archived before archives were logged
 
 
 class AuditLog:
@@ -197,6 +198,17 @@ class AuditLog:
             session.execute(update(AuditHead).where(AuditHead.chain == chain)
                             .values(last_hash=row.hash))
         return True
+
+    def log_archived(self, session: Session, archived: ArchivedHistory) -> None:
+        """Put an archived history's SHA-256 in the log (chain `_audit`), in the transaction
+        that archives it: replacing the history and its hash then breaks a keyed, anchored
+        chain, not just a column."""
+        self._append(session, OccurrenceEvent(
+            key=f"{SYSTEM_PLAN}/archive#{archived.run_id}", ref=f"{SYSTEM_PLAN}/archive",
+            plan=SYSTEM_PLAN, type="history.archived", at=utc(archived.closed_at),
+            details={"workflow_id": archived.workflow_id, "run_id": archived.run_id,
+                     "sha256": archived.sha256,
+                     "closed_at": utc(archived.closed_at).isoformat()}))
 
     def _lock_head(self, session: Session, chain: str) -> str:
         # The no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite.
@@ -342,11 +354,12 @@ class AuditLog:
         findings += self._check_heads(plan, last, {f"occ:{r.ref}" for r in rows}
                                       | {f"plan:{r.plan}" for r in rows})
         findings += self._check_retentions(rows)
-        findings += self._check_archive(plan)
+        archive_findings, unlogged = self._check_archive(plan)
+        findings += archive_findings
         checked = [a for a in anchors if plan is None or a.plan == plan]
         for anchor in checked:
             findings += check_anchor(anchor, position, count, retained)
-        return Verified(findings, len(rows), len(checked), unchecked)
+        return Verified(findings, len(rows), len(checked), unchecked, unlogged)
 
     def _check_heads(self, plan: str | None, last: dict[str, str],
                      with_rows: set[str]) -> list[Broken]:
@@ -379,18 +392,38 @@ class AuditLog:
                        "the audit log does not record") for r in retentions
                 if r.event_key not in logged]
 
-    def _check_archive(self, plan: str | None) -> list[Broken]:
-        out = []
+    def _check_archive(self, plan: str | None) -> tuple[list[Broken], int]:
+        """Each archived history against its SHA-256 and the SHA-256 the log recorded when it
+        was archived; each logged one still there (or removed by a retention). The findings,
+        and how many histories predate the logging of archives."""
+        out, unlogged = [], 0
         with Session(self.engine) as session:
+            logged = {d["run_id"]: d for d in (json.loads(e.details) for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.type == "history.archived")))}
+            cut = session.scalar(select(func.max(AuditRetention.before)))
             query = select(ArchivedHistory)
             if plan is not None:
                 query = query.where(ArchivedHistory.workflow_id.startswith(f"{plan}/"))
+            present = set()
             for archived in session.scalars(query):
+                present.add(archived.run_id)
+                where = f"history of {archived.workflow_id} run {archived.run_id}"
                 if hashlib.sha256(archived.history.encode()).hexdigest() != archived.sha256:
-                    out.append(Broken("archive", f"history of {archived.workflow_id} run "
-                                      f"{archived.run_id}", "its content does not match its "
+                    out.append(Broken("archive", where, "its content does not match its "
                                       "SHA-256: the archived history was edited"))
-        return out
+                elif archived.run_id not in logged:
+                    unlogged += 1
+                elif logged[archived.run_id]["sha256"] != archived.sha256:
+                    out.append(Broken("archive", where, "its SHA-256 is not the one the audit "
+                                      "log recorded when it was archived: the history and its "
+                                      "hash were replaced"))
+        for run_id, entry in sorted(logged.items()):
+            gone = run_id not in present and (plan is None or entry["workflow_id"]
+                                              .startswith(f"{plan}/"))
+            if gone and not (cut is not None and entry.get("closed_at", "") < utc(cut).isoformat()):
+                out.append(Broken("archive", f"history of {entry['workflow_id']} run {run_id}",
+                                  "the audit log recorded archiving it, and it is gone"))
+        return out, unlogged
 
 
 def check_anchor(anchor: Anchor, position: dict[str, tuple[str, int]], count: dict[str, int],

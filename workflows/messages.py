@@ -51,6 +51,7 @@ EventType = Literal[
     "kpi.recorded",
     "closed",
     "audit.retained",
+    "history.archived",
 ]
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
 NoticeKind = Literal[

@@ -58,6 +58,10 @@ def audit_verify(
     verified = audit.verify(plan, anchors)
     for note in notes:
         err.print(note, markup=False, highlight=False)
+    if verified.unlogged_archives:
+        err.print(f"{verified.unlogged_archives} archived histories predate the logging of "
+                  "archives: checked against their own SHA-256 only", markup=False,
+                  highlight=False)
     if verified.unchecked_macs:
         err.print(f"{verified.unchecked_macs} row HMACs not checked: DONDOC_AUDIT_KEY is not "
                   "set (chains, heads and anchors were)", markup=False, highlight=False)
@@ -125,10 +129,11 @@ def audit_archive(
     config = settings(state_dir)
     principal = identity(config)
     allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
-    audit = audit_or_exit(config)
+    audit = audit_or_exit(config, write=True)
 
     async def work() -> int:
-        return await HistoryArchive(await client_for(config), audit.engine).archive_closed(hours)
+        return await HistoryArchive(await client_for(config), audit.engine,
+                                    audit).archive_closed(hours)
 
     try:
         archived = run(work())

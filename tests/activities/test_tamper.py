@@ -89,13 +89,19 @@ def test_an_intact_log_verifies_against_its_anchors(audit):
     assert verified.findings == [] and verified.rows == 21 and verified.anchors == 2
 
 
-def archive(audit: AuditLog) -> None:
+def archive(audit: AuditLog, *, logged: bool = True) -> None:
+    """Archive a history as the hourly activity does (its SHA-256 into the log too), or as
+    it was done before archives were logged."""
     history = '{"events": []}'
     with Session(audit.engine) as session:
-        session.add(ArchivedHistory(
+        archived = ArchivedHistory(
             run_id="r1", workflow_id="p/T1", workflow_type="OccurrenceWorkflow",
             closed_at=ANCHORED, history=history,
-            sha256=hashlib.sha256(history.encode()).hexdigest()))
+            sha256=hashlib.sha256(history.encode()).hexdigest())
+        session.add(archived)
+        session.flush()
+        if logged:
+            audit.log_archived(session, archived)
         session.commit()
 
 
@@ -113,7 +119,7 @@ def test_the_database_refuses_to_edit_or_delete_audit_rows(audit):
     if audit.engine.dialect.name == "postgresql":
         with pytest.raises(DBAPIError, match="append-only"), audit.engine.begin() as db:
             db.execute(text("TRUNCATE audit_events CASCADE"))
-    assert len(audit.events()) == 21 and audit.verify().findings == []
+    assert len(audit.events()) == 22 and audit.verify().findings == []
 
 
 def test_edit(audit):
@@ -221,11 +227,30 @@ def test_rows_moved_between_plans(audit):
 
 
 def test_edited_archived_history(audit):
-    archive(audit)
-    assert checks(audit) == set()
+    archive(audit, logged=False)
+    assert checks(audit) == set() and audit.verify().unlogged_archives == 1
     with insider(audit) as db:
         db.execute(text("UPDATE archived_histories SET history = '{\"events\": [1]}'"))
     assert checks(audit) == {"archive"}
+
+
+def test_archived_history_replaced_with_its_hash(audit):
+    archive(audit)
+    assert checks(audit) == set() and audit.verify().unlogged_archives == 0
+    forged = '{"events": [1]}'
+    with insider(audit) as db:
+        db.execute(text("UPDATE archived_histories SET history = :h, sha256 = :s"),
+                   {"h": forged, "s": hashlib.sha256(forged.encode()).hexdigest()})
+    (finding,) = audit.verify().findings
+    assert finding.check == "archive" and "recorded when it was archived" in finding.reason
+
+
+def test_archived_history_deleted(audit):
+    archive(audit)
+    with insider(audit) as db:
+        db.execute(text("DELETE FROM archived_histories"))
+    (finding,) = audit.verify().findings
+    assert finding.check == "archive" and "it is gone" in finding.reason
 
 
 def test_a_digest_anchor_is_named(audit):
