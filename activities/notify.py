@@ -112,17 +112,8 @@ class Notifier:
         """(channel, address) in the person's order of preference, for configured channels."""
         if contact is None:
             return []
-        out = []
-        for channel in contact.prefer:
-            if channel not in self.channels:
-                continue
-            if channel == "email" and contact.email:
-                out.append(("email", contact.email))
-            if channel == "zalo" and contact.zalo_user_id:
-                out.append(("zalo", f"uid:{contact.zalo_user_id}"))
-            if channel == "zalo" and contact.zalo_phone:
-                out.append(("zalo", contact.zalo_phone))
-        return out
+        return [(channel, address) for channel in contact.prefer if channel in self.channels
+                for kind, address in contact.addresses() if kind == channel]
 
     def try_channel(self, item: Outgoing, channel: str, address: str,
                     message: Message) -> Delivery | None:

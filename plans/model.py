@@ -420,6 +420,18 @@ class Contact(Model):
                      "zalo": self.zalo_phone is not None or self.zalo_user_id is not None}
         return [c for c in self.prefer if reachable[c]]
 
+    def addresses(self) -> list[tuple[ChannelName, str]]:
+        """(channel, address) for every address given: the Zalo user id (as `uid:<id>`) before
+        the phone, as the notifier tries them."""
+        out: list[tuple[ChannelName, str]] = []
+        if self.email:
+            out.append(("email", self.email))
+        if self.zalo_user_id:
+            out.append(("zalo", f"uid:{self.zalo_user_id}"))
+        if self.zalo_phone:
+            out.append(("zalo", self.zalo_phone))
+        return out
+
 
 class Contacts(Model):
     plan: Id | None = Field(None, description="plan id these contacts are for; empty for all")

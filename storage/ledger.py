@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
@@ -167,6 +168,18 @@ class Ledger:
             delivery.provider_code = provider_code or delivery.provider_code
             delivery.provider_message_id = message_id or delivery.provider_message_id
             session.commit()
+
+    def rekey_legacy(self, addresses: Iterable[tuple[str, str]]) -> int:
+        """Re-key the rows still under the unkeyed hash of these (channel, address) pairs
+        (the contacts' addresses); the number of rows re-keyed."""
+        routes = {legacy_route_of(c, a): self._route(c, a) for c, a in addresses}
+        with Session(self.engine) as session:
+            rows = list(session.scalars(select(DeliveryRecord).where(
+                DeliveryRecord.route.in_(routes))))
+            for row in rows:
+                row.route = routes[row.route]
+            session.commit()
+        return len(rows)
 
     def deliveries(self, ref: str | None = None) -> list[DeliveryRecord]:
         with Session(self.engine) as session:

@@ -63,3 +63,29 @@ def test_retention_through_the_cli(tmp_path):
     assert done.stdout.startswith("4 audit rows older than 25/03/2025 removed")
     verified = dondoc("audit", "verify", "--no-temporal", **env)
     assert verified.returncode == 0 and "audit log intact: 4 rows" in verified.stdout
+
+
+def test_rekey_routes_leaves_no_unkeyed_hash_of_a_known_address(tmp_path):
+    from sqlalchemy import text
+
+    from storage.ledger import legacy_route_of, route_of
+
+    state = tmp_path / "state"
+    (state / "contacts").mkdir(parents=True)
+    (state / "contacts" / "kh.yaml").write_text(
+        "plan: kh\ncontacts:\n  - {of: pgd, zalo_phone: '0987 654 321', prefer: [zalo]}\n",
+        "utf-8")
+    url = f"sqlite:///{state / 'dondoc.db'}"
+    upgrade(url)
+    ledger = Ledger.connect(url)
+    with ledger.engine.begin() as db:  # a row written before the route key
+        db.execute(text(
+            "INSERT INTO deliveries (notice_key, channel, route, ref, recipient, address, status, "
+            "created_at, updated_at) VALUES ('k', 'zalo', :r, 'kh/T1', 'pgd', '8498****21', "
+            "'sent', :t, :t)"), {"r": legacy_route_of("zalo", "84987654321"),
+                                 "t": "2025-03-01 00:00:00"})
+    done = dondoc("db", "rekey-routes", DONDOC_STATE_DIR=str(state))
+    assert done.returncode == 0 and done.stdout.startswith("1 ledger rows re-keyed"), done.stderr
+    key = require(Settings(state_dir=state), "route")  # type: ignore[call-arg]
+    (row,) = ledger.deliveries()
+    assert row.route == route_of("zalo", "84987654321", key)

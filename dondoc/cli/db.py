@@ -20,6 +20,30 @@ def db_upgrade(state_dir: StateDir = None) -> None:
     out.print("database schema up to date", markup=False)
 
 
+@app.command("rekey-routes")
+def db_rekey_routes(state_dir: StateDir = None) -> None:
+    """Re-key ledger rows written before the route key (an unkeyed hash of the address can be
+    reversed) for every address in the contacts files; rows are also re-keyed when next read."""
+    from dondoc import keys
+    from dondoc.db import database_url
+    from plans.validation import check_contacts
+    from storage.ledger import Ledger
+
+    config = settings(state_dir)
+    try:
+        ledger = Ledger.connect(database_url(config), keys.require(config, "route"))
+    except keys.MissingKey as error:
+        raise fail(str(error)) from None
+    folder = config.contacts_dir or config.state_dir / "contacts"
+    addresses = set()
+    for path in sorted(folder.glob("*.yaml")) if folder.exists() else []:
+        checked = check_contacts(path.read_text("utf-8"), str(path))
+        if checked.value is not None:
+            addresses |= {a for c in checked.value.contacts for a in c.addresses()}
+    out.print(f"{ledger.rekey_legacy(addresses)} ledger rows re-keyed, from "
+              f"{len(addresses)} addresses in {folder}", markup=False)
+
+
 @app.command("grant-auditor")
 def db_grant_auditor(
     login: Annotated[str, typer.Argument(help="the auditor's PostgreSQL login, e.g. thanh_tra")],
