@@ -17,6 +17,7 @@ from dondoc.settings import Settings
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 from tests.activities.test_audit import record_life
+from tests.stack import bootstrap_office
 
 DONDOC = str(Path(sys.executable).parent / "dondoc")
 POSTGRES = "postgresql+psycopg://dondoc@127.0.0.1:9/dondoc"  # never reached: keys come first
@@ -32,9 +33,9 @@ def test_production_without_keys_stops_naming_the_variable(tmp_path):
     worker = dondoc("worker", DONDOC_DATABASE_URL=POSTGRES, DONDOC_STATE_DIR=str(tmp_path))
     assert worker.returncode == 1 and "Traceback" not in worker.stderr
     assert worker.stderr.startswith("DONDOC_ROUTE_KEY is not set")
-    kpi = dondoc("kpi", "record", "p/T1", "--value", "1", "--as-of", "01/03/2025", "--by", "HL",
-                 DONDOC_DATABASE_URL=POSTGRES, DONDOC_ROUTE_KEY="r")
-    assert kpi.returncode == 1 and kpi.stderr.startswith("DONDOC_AUDIT_KEY is not set")
+    rekey = dondoc("db", "rekey-routes", DONDOC_DATABASE_URL=POSTGRES,
+                   DONDOC_STATE_DIR=str(tmp_path))
+    assert rekey.returncode == 1 and rekey.stderr.startswith("DONDOC_ROUTE_KEY is not set")
     assert not (tmp_path / "keys").exists()  # nothing generated beside a production database
 
 
@@ -54,6 +55,7 @@ def test_retention_through_the_cli(tmp_path):
     audit = AuditLog(Ledger.connect(url).engine, require(Settings(state_dir=state), "audit"))  # type: ignore[call-arg]
     record_life(audit)  # seven rows from 21/03/2025
     env = {"DONDOC_STATE_DIR": str(state)}
+    env["DONDOC_API_KEY"] = bootstrap_office(env)  # retention is the office's
     young = dondoc("audit", "retain", "--before", f"{datetime.now() - timedelta(days=30):%d/%m/%Y}",
                    "--by", "gd", **env)
     assert young.returncode == 1 and "within the 3653 days the log must keep" in young.stderr
