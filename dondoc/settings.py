@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     login_lifetime: timedelta = Field(timedelta(hours=12),
                                       description="how long a `dondoc login` stays valid")
 
+    evidence_dir: Path | None = Field(
+        None, description="where evidence files are kept by SHA-256; default: state folder/evidence")
+    evidence_max_bytes: int = Field(20_000_000, description="largest evidence file accepted")
+
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "
         "state folder")

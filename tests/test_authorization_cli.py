@@ -221,3 +221,42 @@ def test_every_operation_by_every_role(cli: Cli, tmp_path: Path):
     assert completed == {("HL", "hl", None), ("HL", "vp", "HL")}
     assert {r["details"]["operator"] for r in rows if r["type"] == "kpi.recorded"} == {
         "hl", "vp"}
+
+
+def test_evidence_with_its_file_and_a_swapped_file_found(cli: Cli, tmp_path: Path):
+    today = datetime.now(HCM)
+    plan_file = tmp_path / "kh.yaml"
+    plan_file.write_text(plan(today), "utf-8")
+    cli.ok("admin", "load", str(plan_file))
+    tomorrow = today + timedelta(days=1)
+    refusals = [cli("hl", "complete", "kh/T1", "--evidence", "đã xong").output.strip(),
+                cli("hl", "complete", "kh/T1", "--evidence",
+                    f"số 12/BC-UBND ngày {tomorrow:%d/%m/%Y}").output.strip(),
+                cli("hl", "complete", "kh/T1", "--evidence", "12/BC-UBND",
+                    "--evidence-date", "01/01/2019").output.strip()]
+    assert [line.rsplit(" ", 1)[-1] for line in refusals] == [
+        "[BadDocumentNumber]", "[FutureEvidence]", "[BackdatedEvidence]"]
+    assert refusals[0].startswith("refused: 'đã xong' không phải số ký hiệu văn bản")
+    program = tmp_path / "bao-cao.pdf"
+    program.write_bytes(b"MZ\x90\x00 not a report")
+    assert cli("hl", "complete", "kh/T1", "--file", str(program)).output.strip().endswith(
+        "[FileType]")
+    report = tmp_path / "bao-cao-that.pdf"
+    report.write_bytes(b"%PDF-1.7\nBao cao ket qua\n%%EOF")
+    cli.ok("hl", "complete", "kh/T1", "--evidence", "Báo cáo kết quả thực hiện", "--file",
+           str(report))
+    history = json.loads(cli.ok("hl", "history", "kh/T1", "--json").stdout)
+    evidence = next(r for r in history if r["type"] == "completed")["evidence"]
+    assert (evidence["file_name"], evidence["file_kind"], evidence["file_size"]) == (
+        "bao-cao-that.pdf", "pdf", report.stat().st_size)
+    stored = Path(cli.env["DONDOC_STATE_DIR"]) / "evidence" / evidence["file_sha256"][:2] / \
+        evidence["file_sha256"]
+    assert stored.read_bytes() == report.read_bytes()
+    assert [p.name for p in stored.parent.parent.rglob("*") if p.is_file()] == [stored.name]
+    cli.ok("thanhtra", "audit", "verify", "--plan", "kh", "--no-temporal")
+    stored.chmod(0o644)
+    stored.write_bytes(b"%PDF-1.7\nmot bao cao khac\n%%EOF")
+    swapped = cli("thanhtra", "audit", "verify", "--plan", "kh", "--no-temporal")
+    assert swapped.exit_code == 1
+    assert "[evidence] kh/T1: evidence file" in swapped.output and "was changed" in swapped.output
+

@@ -183,7 +183,7 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     assert after == before and any(r["type"] == "completed" for r in after)
 
     unknown = stack.dondoc("complete", "e2e/T9", "--by", "HL", "--reason", "x", "--evidence",
-                           "1/BC", check=False)
+                           "1/BC-TTYT", check=False)
     assert unknown.returncode == 1
     assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2\n"  # T1 was deleted
     assert "Traceback" not in unknown.stderr

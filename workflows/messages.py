@@ -81,6 +81,7 @@ class PlanContext(Wire):
     office: str
     steering_committee: str
     parties: dict[str, Party] = Field(description="every unit and person of the plan, by id")
+    issued: date | None = Field(None, description="the plan's issue date: no evidence before it")
 
 
 class Evidence(Wire):
@@ -90,6 +91,10 @@ class Evidence(Wire):
     date: date
     link: str | None = None
     note: str | None = None
+    file_sha256: str | None = Field(None, description="the attached file, kept by this hash")
+    file_name: str | None = None
+    file_size: int | None = None
+    file_kind: str | None = Field(None, description="pdf, docx, xlsx, png, jpeg (by content)")
 
 
 class Extension(Wire):

@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from plans import schedule
     from plans.access import Operation, Target, decide
+    from plans.evidence import BadEvidence, check_evidence
     from plans.schedule import END_OF_DAY, Occurrence
     from workflows.messages import (
         DONE,
@@ -342,10 +343,12 @@ class OccurrenceWorkflow:
                 f"{self.occ.ref} was already completed by {self.p.completion.by} on "
                 f"{self.p.completion.evidence.date:%d/%m/%Y}; nothing changed", "AlreadyDone")
         self.require_open()
-        if not request.evidence.number.strip():
-            raise Rejected("evidence needs the report's document number (số văn bản)")
-        if request.evidence.date > self.today():
-            raise Rejected(f"the evidence is dated {request.evidence.date:%d/%m/%Y}, in the future")
+        evidence = request.evidence
+        try:
+            check_evidence(evidence.number, evidence.date, has_file=evidence.file_sha256 is not None,
+                           not_before=self.occ.start or self.plan.issued, today=self.today())
+        except BadEvidence as error:
+            raise Rejected(str(error), error.code) from None
 
     @workflow.update
     async def reopen(self, request: ActorReason) -> Status:

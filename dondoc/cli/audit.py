@@ -45,6 +45,7 @@ def audit_verify(
     anchors kept outside the database (Temporal, the digests sent); exit 1 naming each check
     that fails and the anchor a rewrite contradicts."""
     from dondoc.services.audit import gather_anchors
+    from dondoc.services.evidence import check_files, evidence_dir
 
     config = settings(state_dir)
     principal = identity(config)
@@ -65,12 +66,13 @@ def audit_verify(
     if verified.unchecked_macs:
         err.print(f"{verified.unchecked_macs} row HMACs not checked: DONDOC_AUDIT_KEY is not "
                   "set (chains, heads and anchors were)", markup=False, highlight=False)
-    for finding in verified.findings[:SHOWN]:
+    findings = [str(f) for f in verified.findings] + [
+        f"[evidence] {line}" for line in check_files(evidence_dir(config), audit.events(plan=plan))]
+    for finding in findings[:SHOWN]:
         err.print(f"audit log broken: {finding}", markup=False, highlight=False)
-    if verified.findings:
-        more = len(verified.findings) - SHOWN
-        raise fail(f"... and {more} more" if more > 0 else
-                   f"{len(verified.findings)} check(s) failed")
+    if findings:
+        more = len(findings) - SHOWN
+        raise fail(f"... and {more} more" if more > 0 else f"{len(findings)} check(s) failed")
     out.print(f"audit log intact: {verified.rows} rows" + (f" of plan {plan}" if plan else "")
               + f"; {verified.anchors} anchors agree", markup=False)
 

@@ -122,7 +122,8 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 # Refusals of the authorization table: scripts read the code at the end of the line.
-CODED = {"Forbidden", "NotOnBehalf", "NoReason", "OwnRequest", "NoIdentity"}
+CODED = {"Forbidden", "NotOnBehalf", "NoReason", "OwnRequest", "NoIdentity", "NoEvidence",
+         "BadDocumentNumber", "FutureEvidence", "BackdatedEvidence"}
 
 
 def accounts_of(config: Settings) -> Accounts:

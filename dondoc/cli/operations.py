@@ -31,9 +31,11 @@ from dondoc.cli.common import (
     run,
     settings,
 )
+from dondoc.services import evidence as evidence_files
 from dondoc.services import operate as operating
 from dondoc.services import report as reporting
 from plans.access import Principal
+from plans.evidence import BadEvidence, check_evidence
 from plans.vietnamese import format_datetime
 from workflows.messages import (
     ActorReason,
@@ -67,27 +69,45 @@ def _operate(ref: str, update: str, make: Callable[[Principal], BaseModel],
               markup=False)
 
 
-def _evidence(text: str, evidence_date: str | None, link: str | None, note: str | None
-              ) -> Evidence:
-    number, written_date = operating.split_evidence(text)
-    day = parse_day(evidence_date or written_date, "--evidence-date")
-    return Evidence(number=number, date=day or datetime.now(HCM).date(), link=link, note=note)
-
-
 @app.command()
 def complete(
     ref: Ref,
-    evidence: Annotated[str, typer.Option(help="the unit's report: 'số 123/BC-TTYT ngày 28/03/2025'")],
+    evidence: Annotated[str, typer.Option(
+        help="the unit's report: 'số 123/BC-TTYT ngày 28/03/2025'")] = "",
     evidence_date: Annotated[str | None, typer.Option(help="the report's date")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="the report itself: PDF, DOCX, XLSX or an image")] = None,
     link: Annotated[str | None, typer.Option(help="link to the report")] = None,
     note: Annotated[str | None, typer.Option(help="a note")] = None,
     by: OnBehalf = None, reason: OptionalReason = None,
     state_dir: StateDir = None,
 ) -> None:
-    """Record that a unit reported completion, with its evidence."""
-    proof = _evidence(evidence, evidence_date, link, note)
-    _operate(ref, "complete", lambda who: Complete(by=by or "", evidence=proof, principal=who),
-             state_dir, by=by, reason=reason)
+    """Record that a unit reported completion, with its evidence: a document number that looks
+    like one (123/BC-UBND), or the document attached with --file."""
+    config = settings(state_dir)
+    number, written_date = operating.split_evidence(evidence)
+    today = datetime.now(HCM).date()
+    day = parse_day(evidence_date or written_date, "--evidence-date") or today
+    attached = None
+    try:
+        if file is not None:
+            attached = evidence_files.store(file, config)
+        check_evidence(number, day, has_file=attached is not None, not_before=None, today=today)
+    except BadEvidence as error:
+        if attached is not None:
+            evidence_files.discard(attached, config)
+        raise fail(f"refused: {error} [{error.code}]") from None
+    proof = Evidence(number=number, date=day, link=link, note=note, **({
+        "file_sha256": attached.sha256, "file_name": attached.name, "file_size": attached.size,
+        "file_kind": attached.kind} if attached else {}))
+    try:
+        _operate(ref, "complete", lambda who: Complete(by=by or "", evidence=proof,
+                                                       principal=who),
+                 state_dir, by=by, reason=reason)
+    except typer.Exit as done:
+        if attached is not None and done.exit_code != 0:  # refused: the file is not kept
+            evidence_files.discard(attached, config)
+        raise
 
 
 @app.command()

@@ -55,7 +55,7 @@ def plan_context(plan: Plan) -> PlanContext:
     parties |= {p.id: Party(id=p.id, name=p.display) for p in plan.people}
     return PlanContext(plan_id=plan.plan.id, number=plan.plan.number, title=plan.plan.title,
                        office=plan.roles.office, steering_committee=plan.roles.steering_committee,
-                       parties=parties)
+                       parties=parties, issued=plan.plan.issued)
 
 
 def spec_hash(occurrence: Occurrence) -> str:

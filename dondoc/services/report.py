@@ -8,12 +8,13 @@ import json
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from dondoc.services.identity import require
 from plans import report
 from plans.access import Principal, Target
+from plans.evidence import parse_kpi_value
 from storage.audit import AuditLog, utc
 from workflows.messages import OccurrenceEvent
 
@@ -113,15 +114,11 @@ def record_kpi(audit: AuditLog, ref: str, *, value: str, as_of: date, principal:
         kpi_id = next(iter(kpis))
     if kpi_id not in kpis:
         raise ReportError(f"{ref} has no KPI {kpi_id!r} ({', '.join(sorted(kpis))})")
-    try:
-        number = Decimal(value.replace(",", "."))
-    except InvalidOperation:
-        raise ReportError(f"--value: {value!r} is not a number") from None
     kpi = kpis[kpi_id]
-    if kpi.get("unit") == "%" and not Decimal(0) <= number <= Decimal(100):
-        raise ReportError(f"--value: {value} is not a percentage (0-100) for {kpi['indicator']}")
-    if number < 0:
-        raise ReportError(f"--value: {value} is negative")
+    try:
+        number = parse_kpi_value(value, kpi.get("unit"))
+    except ValueError as error:
+        raise ReportError(f"--value: {error} ({kpi['indicator']})") from None
     if as_of > today:
         raise ReportError(f"--as-of: {as_of:%d/%m/%Y} is in the future")
     event = OccurrenceEvent(key=f"{ref}#kpi-{uuid.uuid4().hex}", ref=ref, plan=started.plan,

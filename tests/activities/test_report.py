@@ -98,7 +98,7 @@ def test_csv_opens_back_with_vietnamese_headers(audit):
 
 
 def test_a_kpi_value_is_shown_against_its_target(audit):
-    line = reporting.record_kpi(audit, "kh/T4/HL", value="58", as_of=date(2025, 6, 30),
+    line = reporting.record_kpi(audit, "kh/T4/HL", value="58%", as_of=date(2025, 6, 30),
                                 principal=HEAD_OF_HL, kpi_id=None, today=date(2025, 7, 1))
     assert (line["value"], line["target"], line["met"]) == ("58", "65", False)
     reporting.record_kpi(audit, "kh/T4/HL", value="66,5", as_of=date(2025, 7, 1),
@@ -115,8 +115,8 @@ def test_a_kpi_value_is_shown_against_its_target(audit):
 @pytest.mark.parametrize(("ref", "value", "who", "kpi", "message"), [
     ("kh/T9/HL", "58", HEAD_OF_HL, None, "no occurrence 'kh/T9/HL'"),
     ("kh/T1/HL", "58", HEAD_OF_HL, None, "has no KPI to record"),
-    ("kh/T4/HL", "năm mươi", HEAD_OF_HL, None, "is not a number"),
-    ("kh/T4/HL", "158", HEAD_OF_HL, None, "is not a percentage"),
+    ("kh/T4/HL", "năm mươi", HEAD_OF_HL, None, "không phải một số"),
+    ("kh/T4/HL", "158", HEAD_OF_HL, None, "không phải tỷ lệ phần trăm"),
     ("kh/T4/HL", "58", HEAD_OF_HL, "sai", "has no KPI 'sai'"),
 ])
 def test_bad_kpi_input_is_refused_and_nothing_is_written(audit, ref, value, who, kpi, message):

@@ -130,7 +130,7 @@ async def test_completion_after_the_deadline_is_late_and_a_second_is_refused(har
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await sleep_until(harness, item.occurrence.due + timedelta(days=3))
     done = Complete(by="HL", principal=who("HL"),
-                    evidence=Evidence(number="45/BC", date=await today(harness)))
+                    evidence=Evidence(number="45/BC-TTYT", date=await today(harness)))
     status = await handle.execute_update(OccurrenceWorkflow.complete, done)
     assert status.state == "done_late"
     assert not status.completion.on_time_original
@@ -144,7 +144,7 @@ async def test_reopen_puts_it_back_to_overdue_and_chases_again(harness: Harness)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     await sleep_until(harness, item.occurrence.due + timedelta(hours=1))
     done = Complete(by="HL", principal=who("HL"),
-                    evidence=Evidence(number="45/BC", date=await today(harness)))
+                    evidence=Evidence(number="45/BC-TTYT", date=await today(harness)))
     await handle.execute_update(OccurrenceWorkflow.complete, done)
     status = await handle.execute_update(OccurrenceWorkflow.reopen, ActorReason(
         by="VP", principal=who("VP"), reason="Báo cáo thiếu phụ lục số liệu"))
@@ -201,18 +201,18 @@ async def test_operations_by_someone_with_no_role_leave_no_trace(harness: Harnes
     messages = [
         (await refused(handle, update, argument)).message for update, argument in [
             (OccurrenceWorkflow.complete, Complete(by="nobody", principal=who("nobody"), evidence=Evidence(
-                number="1/BC", date=await today(harness)))),
+                number="1/BC-TTYT", date=await today(harness)))),
             (OccurrenceWorkflow.complete, Complete(by="HL", principal=who("HL"), evidence=Evidence(
                 number=" ", date=await today(harness)))),
             (OccurrenceWorkflow.complete, Complete(by="HL", principal=who("HL"), evidence=Evidence(
-                number="1/BC", date=await today(harness) + timedelta(days=3)))),
+                number="1/BC-TTYT", date=await today(harness) + timedelta(days=3)))),
             (OccurrenceWorkflow.pause, ActorReason(by="ghost", principal=who("ghost"), reason="x")),
         ]
     ]
     assert messages[0] == ("nobody không có quyền 'complete' trên thu/T1; chỉ trưởng đơn vị chủ "
                            "trì hoặc Văn phòng thay mặt đơn vị chủ trì (có lý do) được làm việc "
                            "này")
-    assert "document number" in messages[1] and "in the future" in messages[2]
+    assert "số ký hiệu văn bản" in messages[1] and "ở tương lai" in messages[2]
     assert messages[3].startswith("ghost không có quyền 'pause'")
     assert await accepted_updates(handle) == 0
 
@@ -242,6 +242,31 @@ async def test_the_validator_applies_the_authorization_table_before_the_history(
     event = next(e for e in harness.recorder.events if e.type == "completed")
     assert (event.actor, event.details["operator"], event.details["acted_for"],
             event.details["on_behalf_reason"]) == ("HL", "vp", "HL", "HL gửi bản giấy")
+
+
+async def test_evidence_must_be_a_document_of_the_task(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 10)
+    _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    issued = await today(harness)  # the test plans are issued the day they start
+
+    async def refusal(number: str, day: date, file: str | None = None) -> str:
+        return (await refused(handle, OccurrenceWorkflow.complete, Complete(
+            by="HL", principal=who("HL"),
+            evidence=Evidence(number=number, date=day, file_sha256=file)))).type
+
+    assert [await refusal("đã xong", issued), await refusal("45/BC", issued),
+            await refusal("12/BC-UBND", issued - timedelta(days=400)),
+            await refusal("12/BC-UBND", issued - timedelta(days=1), "ab" * 32)] == [
+        "BadDocumentNumber", "BadDocumentNumber", "BackdatedEvidence", "BackdatedEvidence"]
+    assert await accepted_updates(handle) == 0
+    # A free-text reference is enough when the document itself is attached.
+    status = await handle.execute_update(OccurrenceWorkflow.complete, Complete(
+        by="HL", principal=who("HL"), evidence=Evidence(
+            number="Báo cáo gửi qua hệ thống", date=issued, file_sha256="ab" * 32,
+            file_name="bao-cao.pdf", file_size=1200, file_kind="pdf")))
+    assert status.state == "done_on_time"
+    event = next(e for e in harness.recorder.events if e.type == "completed")
+    assert event.details["evidence"]["file_sha256"] == "ab" * 32
 
 
 async def test_whoever_asked_for_an_extension_cannot_decide_it(harness: Harness):
@@ -342,7 +367,7 @@ async def test_at_night_an_operations_notice_waits_for_the_end_of_quiet_hours(ha
     due = CAL.add_working_days(night.date(), 10)
     _, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}", policy="")  # default policy
     status = await handle.execute_update(OccurrenceWorkflow.complete, Complete(
-        by="HL", principal=who("HL"), evidence=Evidence(number="7/BC", date=night.date())))
+        by="HL", principal=who("HL"), evidence=Evidence(number="7/BC-TTYT", date=night.date())))
     assert status.state == "done_on_time"  # the Update does not wait for the morning
     await harness.env.sleep(timedelta(hours=2))
     assert not [n for _, n in harness.recorder.notices if n.kind == "completion"]
