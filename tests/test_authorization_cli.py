@@ -254,6 +254,15 @@ def test_evidence_with_its_file_and_a_swapped_file_found(cli: Cli, tmp_path: Pat
     assert stored.read_bytes() == report.read_bytes()
     assert [p.name for p in stored.parent.parent.rglob("*") if p.is_file()] == [stored.name]
     cli.ok("thanhtra", "audit", "verify", "--plan", "kh", "--no-temporal")
+    # The auditor takes a read-only bundle away and checks it with no database and no account.
+    bundle = tmp_path / "bundle-kh"
+    assert cli("hl", "audit", "bundle", "--plan", "kh", "--output", str(bundle)
+               ).output.strip().endswith("[Forbidden]")
+    assert "read-only" in cli.ok("thanhtra", "audit", "bundle", "--plan", "kh", "--output",
+                                 str(bundle)).output
+    offline = {"DONDOC_STATE_DIR": str(tmp_path / "elsewhere"), "DONDOC_API_KEY": ""}
+    checked = cli.runner.invoke(app, ["audit", "verify", "--bundle", str(bundle)], env=offline)
+    assert checked.exit_code == 0 and checked.output.startswith("bundle intact: "), checked.output
     stored.chmod(0o644)
     stored.write_bytes(b"%PDF-1.7\nmot bao cao khac\n%%EOF")
     swapped = cli("thanhtra", "audit", "verify", "--plan", "kh", "--no-temporal")

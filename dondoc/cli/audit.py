@@ -39,6 +39,8 @@ def audit_verify(
         help="a weekly digest e-mail (.eml) the Steering Committee received; repeatable")] = None,
     no_temporal: Annotated[bool, typer.Option(
         "--no-temporal", help="do not read the anchors kept in Temporal")] = False,
+    bundle: Annotated[Path | None, typer.Option(
+        help="check an auditor's bundle (dondoc audit bundle) instead of the database")] = None,
     state_dir: StateDir = None,
 ) -> None:
     """Check the audit log: row hashes, chains, heads, retentions, archived histories, and the
@@ -47,6 +49,9 @@ def audit_verify(
     from dondoc.services.audit import gather_anchors
     from dondoc.services.evidence import check_files, evidence_dir
 
+    if bundle is not None:
+        _verify_bundle(bundle)
+        return
     config = settings(state_dir)
     principal = identity(config)
     allowed(lambda: require(principal, "audit", Target(plan=plan or EVERY_PLAN)))
@@ -75,6 +80,50 @@ def audit_verify(
         raise fail(f"... and {more} more" if more > 0 else f"{len(findings)} check(s) failed")
     out.print(f"audit log intact: {verified.rows} rows" + (f" of plan {plan}" if plan else "")
               + f"; {verified.anchors} anchors agree", markup=False)
+
+
+def _verify_bundle(folder: Path) -> None:
+    """A bundle is checked on its own: no database, no Temporal, no account."""
+    from dondoc.services.bundle import BundleError, verify_bundle
+
+    try:
+        plan, rows, findings = verify_bundle(folder)
+    except BundleError as error:
+        raise fail(str(error)) from None
+    for finding in findings[:SHOWN]:
+        err.print(f"bundle broken: {finding}", markup=False, highlight=False)
+    if findings:
+        more = len(findings) - SHOWN
+        raise fail(f"... and {more} more" if more > 0 else f"{len(findings)} check(s) failed")
+    out.print(f"bundle intact: {rows} audit rows of plan {plan}, with its heads, archived "
+              "histories, anchors and evidence files", markup=False)
+
+
+@app.command("bundle")
+def audit_bundle(
+    plan: Annotated[str, typer.Option(help="plan id")],
+    output: Annotated[Path | None, typer.Option(
+        help="a new folder (default: bundle-<plan>-<yyyy-mm-dd>)")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """A read-only bundle for an auditor: the plan's audit rows, archived histories and
+    evidence files with their hashes; `dondoc audit verify --bundle` checks it anywhere."""
+    from dondoc.services.bundle import BundleError, export_bundle
+    from dondoc.services.evidence import evidence_dir
+
+    config = settings(state_dir)
+    principal = identity(config)
+    allowed(lambda: require(principal, "audit", Target(plan=plan)))
+    audit = audit_or_exit(config)
+    now = datetime.now(HCM)
+    folder = output or Path(f"bundle-{plan}-{now:%Y-%m-%d}")
+    try:
+        made = export_bundle(audit.engine, plan, folder, evidence_dir(config), now=now)
+    except BundleError as error:
+        raise fail(str(error)) from None
+    out.print(f"{folder}: {made.rows} audit rows, {made.histories} archived histories, "
+              f"{made.files} evidence files, read-only; check it with "
+              f"`dondoc audit verify --bundle {folder}`", markup=False)
 
 
 @app.command("anchor")
