@@ -72,11 +72,11 @@ def file_kind(path: Path) -> FileKind:
     return "plan"
 
 
-def read_contacts(path: Path) -> Checked[Contacts]:
+def read_contacts(path: Path, *, plan: Plan | None = None) -> Checked[Contacts]:
     text = _read_text(path)
     if isinstance(text, Problem):
         return Checked(None, [text])
-    return check_contacts(text, str(path))
+    return check_contacts(text, str(path), plan=plan)
 
 
 def read_plan(
@@ -84,16 +84,16 @@ def read_plan(
 ) -> tuple[Loaded | None, list[Problem]]:
     """Validate a plan file (and its contacts); the plan only when there is no error."""
     overrides, problems = read_calendar(calendar_file)
-    contacts = None
-    if contacts_file is not None:
-        checked = read_contacts(contacts_file)
-        problems += checked.problems
-        contacts = checked.value
     text = _read_text(path)
     if isinstance(text, Problem):
         return None, [*problems, text]
-    checked_plan = check_plan(text, str(path), calendar_overrides=overrides, contacts=contacts)
+    checked_plan = check_plan(text, str(path), calendar_overrides=overrides)
     problems += checked_plan.problems
+    contacts = None
+    if contacts_file is not None:
+        checked = read_contacts(contacts_file, plan=checked_plan.value)
+        problems += checked.problems
+        contacts = checked.value
     if not checked_plan.ok or any(p.severity == "error" for p in problems):
         return None, problems
     assert checked_plan.value is not None

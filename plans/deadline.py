@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from plans.limits import MAX_PLAN_YEARS, MAX_RECURRENCE_RULES
+
 Kind = Literal[
     "absolute_date",
     "before_date",
@@ -285,8 +287,9 @@ class RecurringDeadline(_Frozen):
     """One or more recurrence rules ("báo cáo tháng ... 6 tháng ... năm") over some years."""
 
     kind: Literal["recurring"] = "recurring"
-    rules: Annotated[list[RecurrenceRule], Field(min_length=1)]
-    years: list[int] | None = Field(None, description="the plan's years when left out")
+    rules: Annotated[list[RecurrenceRule], Field(min_length=1, max_length=MAX_RECURRENCE_RULES)]
+    years: list[Annotated[int, Field(ge=1900, le=2200)]] | None = Field(
+        None, max_length=MAX_PLAN_YEARS, description="the plan's years when left out")
 
     @model_validator(mode="after")
     def _one_due_per_period(self) -> RecurringDeadline:

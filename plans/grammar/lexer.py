@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from plans.grammar.lexicon import LEXICON, TokenKind
+from plans.limits import MAX_PHRASE_CHARS
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
-MAX_LENGTH = 400  # characters: the longest real cell seen is 147; a longer text is not a deadline
+MAX_LENGTH = MAX_PHRASE_CHARS  # the longest real cell seen is 147; a longer text is not a deadline
 
 
 def normalize(text: str) -> str:
