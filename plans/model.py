@@ -220,7 +220,7 @@ class Kpi(Model):
     @field_validator("comparator", mode="before")
     @classmethod
     def _ascii_comparators(cls, value: Any) -> Any:
-        return _COMPARATORS.get(value, value)
+        return _COMPARATORS.get(value, value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _has_target(self) -> Kpi:

@@ -17,6 +17,7 @@ from plans.calendar import WorkingCalendar
 from plans.limits import MAX_DEPTH, MAX_FILE_BYTES
 from plans.model import Plan
 from plans.validation import Checked, check_contacts, check_plan
+from tests.plans.factory import plan_text
 
 ROOT = Path(__file__).parents[2]
 SEEDS = {p.name: p.read_text("utf-8") for p in sorted((ROOT / "definitions").glob("*.yaml"))
@@ -152,16 +153,22 @@ def policy(draw: st.DrawFn, lines: Lines) -> Lines:
         return lines
     index = draw(st.sampled_from(rows))
     indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
-    duration = st.sampled_from(DURATIONS)
-    fields = draw(st.sampled_from([
-        f"reminders: [{{before: {draw(duration)}}}]",
-        f"escalation: [{{after: {draw(duration)}, to: leader}}]",
-        f"escalation: [{{after: {draw(duration)}, to: leader}}, {{after: {draw(duration)}, "
-        "to: steering_committee}]",
-        f"escalation_repeat: {{every: {draw(duration)}}}",
-        f"trigger_within: {draw(duration)}",
-        "reminders: [" + ", ".join(["{working_days_before: 1}"] * draw(st.integers(1, 40))) + "]",
-    ]))
+    kind = draw(st.sampled_from(["reminder", "escalation", "ladder", "repeat", "trigger", "many"]))
+    duration = draw(st.sampled_from(DURATIONS))
+    if kind == "reminder":
+        fields = f"reminders: [{{before: {duration}}}]"
+    elif kind == "escalation":
+        fields = f"escalation: [{{after: {duration}, to: leader}}]"
+    elif kind == "ladder":
+        fields = (f"escalation: [{{after: {duration}, to: leader}}, "
+                  f"{{after: {draw(st.sampled_from(DURATIONS))}, to: steering_committee}}]")
+    elif kind == "repeat":
+        fields = f"escalation_repeat: {{every: {duration}}}"
+    elif kind == "trigger":
+        fields = f"trigger_within: {duration}"
+    else:
+        fields = "reminders: [" + ", ".join(["{working_days_before: 1}"] * draw(
+            st.integers(1, 40))) + "]"
     return [*lines[:index], f"{indent}policy: {{{fields}}}", *lines[index:]]
 
 
@@ -228,3 +235,51 @@ def validate_like_a_user(text: str) -> Checked[Plan]:
 
 def check_contacts_like_a_user(text: str) -> None:
     check_answer(check_contacts(text, "kh.yaml"))
+
+
+# A small plan that writes every kind of key once: each of its values replaced by a wrong type
+# must be refused with a line, never crash a validator.
+FULL_PLAN = plan_text(
+    policy="""policy:
+  send_time: "08:00"
+  reminders: [{working_days_before: 3}, {before: PT1H}]
+  escalation: [{working_days_after: 1, to: leader}, {working_days_after: 5, to: steering_committee}]
+  escalation_repeat: {every: P7D}
+  catch_up: one_notice
+  checkin_every: month
+  trigger_within: P30D
+  quiet_hours: {start: "21:00", end: "07:00"}""",
+    tasks="""  - id: T1
+    title: Báo cáo
+    source: Mục IV
+    section: IV
+    lead: [VP]
+    coordinating: [HL]
+    leader: pgd
+    result: báo cáo
+    kpis:
+      - {id: k1, indicator: Tỷ lệ, unit: "%", comparator: ">=", target: 80, target_text: "≥ 80",
+         baseline: 50, baseline_text: "50"}
+    deadline: {text: hằng quý, rule: {kind: recurring, rules: [{every: quarter, day: 20,
+               month_shift: 1}]}}
+    policy: {reminders: [{working_days_before: 1}], escalation_repeat: null}
+    note: x
+  - id: T2
+    title: Từng địa phương
+    source: Phụ lục
+    for_each: {group: dia-phuong, exclude: [CP], targets: {HL: {k2: 300}}}
+    kpis: [{id: k2, indicator: Số ca, target: 100}]
+    deadline: {rule: {kind: conditional, event: ubnd-kh, within: P10D, within_working_days: 5}}
+    when: ubnd-kh
+  - id: T3
+    title: Mốc
+    source: x
+    lead: [VP]
+    deadline: {rule: {kind: year_range, start: 01/01/2025, end: 31/12/2025, time: "17:00",
+               each_year: true}}
+  - id: T4
+    title: Thường xuyên
+    source: x
+    lead: [VP]
+    deadline: {rule: {kind: ongoing, start: 2025-03-01}}
+""")
