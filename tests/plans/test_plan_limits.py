@@ -133,7 +133,13 @@ def test_too_many_tasks_or_occurrences(monkeypatch: pytest.MonkeyPatch):
                           "rules: [{every: week}]}}")
     text = plan_text(tasks=weekly + weekly.replace("T1", "T2"))
     assert [p for p in problems(text) if "warning" not in p] == [
-        f"kh.yaml:{line_of(text, 'id: T2')}:5: tasks[1]: with this task the plan has more than 100 "
+        f"kh.yaml:{line_of(text, 'id: T2') + 4}:49: tasks[1].deadline.rule.rules: with this "
+        "recurrence the plan names more than 100 due days: split the plan"]
+    monthly_each = TASK.replace("lead: [VP]", "for_each: {group: dia-phuong}").replace(
+        "deadline: Quý I/2025", "deadline: hằng tháng")
+    text = plan_text(tasks=monthly_each, until=2029)  # 60 months for each of 2 units
+    assert [p for p in problems(text) if "warning" not in p] == [
+        f"kh.yaml:{line_of(text, 'id: T1')}:5: tasks[0]: with this task the plan has more than 100 "
         "due days and check-ins (tasks x units x periods): split the plan"]
     weekly_checkins = TASK.replace("deadline: Quý I/2025", "deadline: Thường xuyên\n"
                                    "    policy: {checkin_every: week}")
