@@ -161,3 +161,12 @@ def test_contacts_of_another_plan_are_refused():
         "of 'thu'"]
     own = check_contacts(CONTACTS.format(plan="thu"), "lh.yaml", plan=plan)
     assert own.ok and own.problems == []
+
+
+def test_a_composite_deadline_has_a_bounded_number_of_parts():
+    parts = ", ".join(["{kind: quarter, year: 2025, quarter: 1}"] * (limits.MAX_RULE_PARTS + 1))
+    deadline = f"{{text: x, rule: {{kind: composite, relation: all, parts: [{parts}]}}}}"
+    text = plan_text(tasks=TASK.replace("deadline: Quý I/2025", f"deadline: {deadline}"))
+    (only,) = problems(text)
+    assert only.startswith(f"kh.yaml:{line_of(text, 'composite')}:") and only.endswith(
+        ": tasks[0].deadline.rule.parts: 21 parts; at most 20 in one deadline: split the task")
