@@ -1,10 +1,11 @@
-"""The two secrets the database must not hold: the route key (the delivery ledger's HMAC of an
-address) and the audit key (the audit log's HMAC of a row).
+"""The secrets the database must not hold: the route key (the delivery ledger's HMAC of an
+address), the audit key (the audit log's HMAC of a row) and the session key (the web app's
+signed cookies and its sign-in codes' HMAC).
 
-Production (PostgreSQL, `DONDOC_DATABASE_URL`) reads them from `DONDOC_ROUTE_KEY` and
-`DONDOC_AUDIT_KEY` and stops at once when one is missing. The embedded SQLite default (one
-machine, `dondoc dev`) generates each on first use into `<state folder>/keys/` (mode 0600),
-beside the database file, never inside it.
+Production (PostgreSQL, `DONDOC_DATABASE_URL`) reads them from `DONDOC_ROUTE_KEY`,
+`DONDOC_AUDIT_KEY` and `DONDOC_SESSION_KEY` and stops at once when one it needs is missing.
+The embedded SQLite default (one machine, `dondoc dev`) generates each on first use into
+`<state folder>/keys/` (mode 0600), beside the database file, never inside it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 
 from dondoc.settings import Settings
 
-KeyName = Literal["route", "audit"]
+KeyName = Literal["route", "audit", "session"]
 GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
@@ -30,7 +31,8 @@ def variable(name: KeyName) -> str:
 
 def configured(settings: Settings, name: KeyName) -> bytes | None:
     """The key when the settings or the embedded state folder hold one; never generates."""
-    value = settings.route_key if name == "route" else settings.audit_key
+    value = {"route": settings.route_key, "audit": settings.audit_key,
+             "session": settings.session_key}[name]
     if value is not None:
         return value.get_secret_value().encode()
     path = _key_file(settings, name)

@@ -50,6 +50,19 @@ class Settings(BaseSettings):
         "every command acts with, instead of `dondoc login`")
     login_lifetime: timedelta = Field(timedelta(hours=12),
                                       description="how long a `dondoc login` stays valid")
+    public_url: str = Field(
+        "http://127.0.0.1:8080", description="the web app's address as people reach it (links)")
+    session_key: SecretStr | None = Field(
+        None, description="signs the web app's session cookies and sign-in codes; required with "
+        "DONDOC_DATABASE_URL, generated in the state folder for the embedded default")
+    session_idle: timedelta = Field(timedelta(minutes=30),
+                                    description="a web session unused this long ends")
+    session_absolute: timedelta = Field(timedelta(hours=12),
+                                        description="a web session ends this long after sign-in")
+    upload_max_bytes: int = Field(10 * 1024 * 1024, description="largest request the web app "
+                                  "accepts (a form with its attached file)")
+    signin_code_lifetime: timedelta = Field(timedelta(minutes=10),
+                                            description="how long a sign-in code or link works")
 
     evidence_dir: Path | None = Field(
         None, description="where evidence files are kept by SHA-256; default: state folder/evidence")

@@ -3,8 +3,8 @@ registers each model module's tables."""
 
 from __future__ import annotations
 
-from storage import accounts, archive, audit, ledger
+from storage import accounts, archive, audit, ledger, signin
 from storage.base import Base
 
-MODULES = (accounts, archive, audit, ledger)
+MODULES = (accounts, archive, audit, ledger, signin)
 metadata = Base.metadata

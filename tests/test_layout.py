@@ -9,16 +9,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 PACKAGES = ("plans", "workflows", "storage", "activities", "dondoc")
-# What each package may import of ours. `worker` is the composition root: dondoc's `worker`
-# and `dev` commands start one, nothing else imports it.
+# What each package may import of ours. `worker` and `webserver` are the composition roots:
+# dondoc's `worker`, `web` and `dev` commands start them, nothing else imports them.
 ALLOWED = {
     "plans": {"plans"},
     "workflows": {"workflows", "plans"},
     "storage": {"storage", "plans", "workflows"},
     "activities": {"activities", "storage", "plans", "workflows"},
-    "dondoc": {"dondoc", "storage", "plans", "workflows", "worker"},
+    "dondoc": {"dondoc", "storage", "plans", "workflows", "worker", "webserver"},
 }
-OURS = {*PACKAGES, "worker"}
+OURS = {*PACKAGES, "worker", "webserver"}
 
 
 def modules(package: str) -> list[Path]:
@@ -46,6 +46,12 @@ def test_only_the_worker_and_dev_commands_start_a_worker():
     importers = {str(path.relative_to(ROOT)) for path in modules("dondoc")
                  if "worker" in imported(path)}
     assert importers == {"dondoc/dev.py", "dondoc/cli/runtime.py"}
+
+
+def test_only_the_web_and_dev_commands_build_the_web_app():
+    importers = {str(path.relative_to(ROOT)) for path in modules("dondoc")
+                 if "webserver" in imported(path)}
+    assert importers <= {"dondoc/dev.py", "dondoc/cli/web.py"}
 
 
 def test_no_two_types_share_a_name():

@@ -52,6 +52,9 @@ EventType = Literal[
     "closed",
     "audit.retained",
     "history.archived",
+    "signin.code_sent",  # the web app's sign-ins (plan "_signin"), beside the plans' events
+    "signed_in",
+    "signed_out",
 ]
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
 NoticeKind = Literal[

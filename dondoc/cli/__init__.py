@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import sys
 
-from dondoc.cli import audit, db, operations, plans, reading, runtime, users
+from dondoc.cli import audit, db, operations, plans, reading, runtime, users, web
 from dondoc.cli.common import err, group
 
 app = group("Đôn đốc: nhắc việc, đôn đốc và theo dõi các nhiệm vụ của kế hoạch.")
 # The top-level commands keep their names (`dondoc load`, `dondoc complete` ...): each group's
 # commands join the root; audit, db and kpi stay sub-commands.
-for _group in (users.login_app, plans.app, operations.app, reading.app, runtime.app):
+for _group in (users.login_app, plans.app, operations.app, reading.app, runtime.app, web.app):
     app.registered_commands += _group.registered_commands
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")

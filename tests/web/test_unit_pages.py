@@ -1,0 +1,271 @@
+"""A unit head's day in a real Chromium, against the real stack: the Temporal dev server,
+`dondoc worker` as a subprocess, a plan loaded with `dondoc load` by an office account, the web
+app with its accounts and the loopback SMTP server that receives the sign-in codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import create_engine
+
+from dondoc.db import upgrade
+from dondoc.settings import Settings
+from dondoc.web.accounts import AccountDirectory
+from dondoc.web.app import create_app, utc_now
+from plans.access import Grant
+from storage.accounts import Accounts
+from tests.activities.servers import Mailbox, smtp_server
+from tests.stack import Stack, start_stack
+from tests.web.site import chromium, code_from, page_text, press, screenshots, served
+from webserver import build
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+pytestmark = pytest.mark.slow
+
+HL_HEAD = "hl@ttyt.example.invalid"
+CP_HEAD = "cp@ttyt.example.invalid"
+LEADER = "pgd@syt.example.invalid"
+AUDITOR = "thanhtra@syt.example.invalid"
+
+
+def plan(today: datetime) -> str:
+    soon, later = today + timedelta(days=10), today + timedelta(days=40)
+    return f"""\
+plan:
+  id: web
+  number: 12/KH-SYT
+  title: Kế hoạch thử trang làm việc
+  issuer: Sở Y tế
+  issued: {today:%d/%m/%Y}
+  year: {today.year}
+units:
+  - {{id: VP, name: Văn phòng Sở Y tế, kind: department}}
+  - {{id: HL, name: Trung tâm Y tế Hạ Long, kind: center}}
+  - {{id: CP, name: Trung tâm Y tế Cẩm Phả, kind: center}}
+people:
+  - {{id: pgd, name: Trần Văn Bình, title: Phó Giám đốc Sở}}
+  - {{id: bcd, title: Ban Chỉ đạo, kind: committee}}
+roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
+policy:
+  quiet_hours: null
+  reminders: [{{before: P3D}}]
+  escalation: [{{after: P1D, to: leader}}]
+  escalation_repeat: null
+tasks:
+  - id: BA
+    source: Phụ lục I, dòng 1
+    title: Báo cáo kết quả triển khai bệnh án điện tử
+    lead: [HL]
+    deadline: {{text: "trước ngày {later:%d/%m/%Y}", rule: {{kind: before_date, date: {later:%Y-%m-%d}}}}}
+  - id: KH
+    source: Phụ lục I, dòng 2
+    title: Xây dựng kế hoạch chuyển đổi số của đơn vị
+    lead: [HL]
+    deadline: {{text: "trước ngày {soon:%d/%m/%Y}", rule: {{kind: before_date, date: {soon:%Y-%m-%d}}}}}
+  - id: CP1
+    source: Phụ lục I, dòng 3
+    title: Rà soát hạ tầng mạng tại Cẩm Phả
+    lead: [CP]
+    deadline: {{text: "trước ngày {soon:%d/%m/%Y}", rule: {{kind: before_date, date: {soon:%Y-%m-%d}}}}}
+"""
+
+
+@dataclass
+class Clock:
+    """The web app's clock: the real time, moved forward when a test lets a session idle."""
+
+    ahead: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.ahead
+
+
+@dataclass
+class Site:
+    clock: Clock
+    stack: Stack
+    url: str
+    mailbox: Mailbox
+    browser: webdriver.Chrome
+
+    def open(self, path: str) -> str:
+        self.browser.get(self.url + path)
+        return page_text(self.browser)
+
+    def fill(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            box = self.browser.find_element(By.NAME, name)
+            box.clear()
+            box.send_keys(value)
+
+    def sign_in(self, account: str) -> str:
+        if "Đăng xuất" in page_text(self.browser):
+            press(self.browser, "Đăng xuất")
+        self.clock.ahead += timedelta(minutes=16)  # past the window of the codes' rate limit
+        self.open("/dang-nhap")
+        self.fill({"login": account})
+        press(self.browser, "Gửi mã đăng nhập")
+        code, _ = code_from(self.mailbox, account)
+        self.fill({"code": code})
+        return press(self.browser, "Đăng nhập")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    stack = start_stack(tmp_path_factory.mktemp("web-e2e"))
+    try:
+        database = f"sqlite:///{stack.state / 'dondoc.db'}"
+        upgrade(database)
+        accounts = Accounts(create_engine(database))
+        accounts.add("office@syt.example.invalid", name="Văn phòng Sở")
+        accounts.grant("office@syt.example.invalid", Grant(role="office", plan="*"))
+        stack.env["DONDOC_API_KEY"] = accounts.issue_token(
+            "office@syt.example.invalid", "api_key", at=utc_now(), lifetime=None)
+        for account, name, role, party in (
+                (HL_HEAD, "Nguyễn Thị Lan", "unit_head", "HL"),
+                (CP_HEAD, "Phạm Văn Cường", "unit_head", "CP"),
+                (LEADER, "Trần Văn Bình", "leader", "pgd"),
+                (AUDITOR, "Lê Thị Thanh", "auditor", None)):
+            accounts.add(account, name=name, email=account)
+            accounts.grant(account, Grant(role=role, plan="web", party=party))  # type: ignore[arg-type]
+        stack.start_worker()
+        path = stack.state / "web.yaml"
+        path.write_text(plan(datetime.now(HCM)), "utf-8")
+        stack.dondoc("load", str(path))
+        with smtp_server() as (mailbox, port):
+            settings = Settings(
+                state_dir=stack.state, temporal_address=stack.server.address,
+                session_key="e2e-" + "s" * 40,
+                smtp_url=f"mailto://127.0.0.1:{port}?mode=insecure&from=nhacviec@syt.example.invalid")
+            clock = Clock()
+            app = create_app(build(settings, AccountDirectory(accounts), clock))
+            with served(app) as url, chromium() as browser:
+                yield Site(clock, stack, url, mailbox, browser)
+    finally:
+        stack.stop()
+
+
+def test_a_unit_head_sees_their_units_work_by_deadline_and_completes_it(site: Site) -> None:
+    text = site.sign_in(HL_HEAD)
+    assert "Việc của đơn vị" in text
+    titles = [e.text for e in site.browser.find_elements(By.CSS_SELECTOR, ".item-title")]
+    assert titles == ["Xây dựng kế hoạch chuyển đổi số của đơn vị",
+                      "Báo cáo kết quả triển khai bệnh án điện tử"]  # nearest deadline first
+    assert "Rà soát hạ tầng mạng tại Cẩm Phả" not in text  # another unit's
+    assert "Trong hạn" in text and "Trung tâm Y tế Hạ Long" in text and "HL" not in text.split()
+    screenshots(site.browser, "viec-cua-don-vi")
+
+    site.browser.find_element(By.LINK_TEXT, "Báo cáo kết quả triển khai bệnh án điện tử").click()
+    text = page_text(site.browser)
+    assert "Thời hạn" in text and "Trần Văn Bình" in text and "Bắt đầu theo dõi" in text
+    screenshots(site.browser, "nhiem-vu")
+    site.fill({"number": "45/BC-TTYT"})
+    text = press(site.browser, "Gửi báo cáo hoàn thành")
+    assert "Hoàn thành đúng hạn" in text
+    assert "Văn bản số 45/BC-TTYT" in text and "Báo cáo hoàn thành — bởi Trung tâm Y tế Hạ Long" \
+        in text
+    assert "Gửi báo cáo hoàn thành" not in text  # nothing left to submit
+    screenshots(site.browser, "hoan-thanh")
+    site.browser.refresh()  # POST-redirect-GET: a reload sends nothing again
+    assert page_text(site.browser).count("Báo cáo hoàn thành —") == 1
+
+
+def test_another_units_occurrence_is_refused_and_tells_nothing(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    for ref in ("web/CP1", "web/KHONG-CO"):
+        text = site.open(f"/viec/{ref}")
+        assert "Không có quyền truy cập" in text
+        assert "Cẩm Phả" not in text and "Rà soát" not in text
+    screenshots(site.browser, "khong-co-quyen")
+
+
+def test_an_extension_asked_by_the_unit_is_decided_by_the_leader(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    site.open("/viec/web/KH")
+    new_day = (datetime.now(HCM) + timedelta(days=20)).strftime("%d/%m/%Y")
+    site.fill({"until": new_day, "reason": "Chờ ý kiến của UBND huyện"})
+    text = press(site.browser, "Gửi đề nghị gia hạn")
+    assert (f"Đã gửi đề nghị gia hạn đến {new_day}, chờ đồng chí Trần Văn Bình - Phó Giám đốc Sở "
+            "quyết định.") in text
+    assert "Đồng ý gia hạn" not in text  # the unit does not decide its own request
+
+    site.sign_in(LEADER)
+    text = site.open("/quyet-dinh")
+    assert "Xây dựng kế hoạch chuyển đổi số của đơn vị" in text
+    assert f"đến {new_day}" in text and "Chờ ý kiến của UBND huyện" in text
+    screenshots(site.browser, "cho-quyet-dinh")
+    site.browser.find_element(By.LINK_TEXT, "Xây dựng kế hoạch chuyển đổi số của đơn vị").click()
+    screenshots(site.browser, "quyet-dinh-gia-han")
+    text = press(site.browser, "Đồng ý gia hạn")
+    assert f"Đã đồng ý gia hạn; hạn mới: {new_day}." in text
+
+    assert "Không có đề nghị gia hạn nào chờ đồng chí quyết định" in site.open("/quyet-dinh")
+    site.sign_in(HL_HEAD)
+    assert new_day in site.open("/viec")
+
+
+def test_no_form_posts_without_the_sessions_csrf_token(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    site.open("/viec/web/KH")
+    site.browser.execute_script(
+        "document.querySelectorAll('[name=csrf_token]').forEach(e => e.value = 'forged')")
+    site.fill({"number": "46/BC-TTYT"})
+    text = press(site.browser, "Gửi báo cáo hoàn thành")
+    assert "Biểu mẫu đã hết hiệu lực" in text
+    text = site.open("/viec/web/KH")
+    assert "Gửi báo cáo hoàn thành" in text and "46/BC-TTYT" not in text  # nothing recorded
+
+
+def test_an_auditor_reads_any_timeline_and_cannot_write(site: Site) -> None:
+    site.sign_in(AUDITOR)
+    text = site.open("/tra-cuu?q=web/BA")
+    assert "Báo cáo kết quả triển khai bệnh án điện tử" in text
+    site.browser.find_element(By.LINK_TEXT, "Báo cáo kết quả triển khai bệnh án điện tử").click()
+    text = page_text(site.browser)
+    assert "Báo cáo hoàn thành — bởi Trung tâm Y tế Hạ Long" in text
+    screenshots(site.browser, "thanh-tra")
+    text = site.open("/viec/web/KH")
+    assert "Đồng ý gia hạn" in text  # the timeline: read, not decided
+    for button in ("Gửi báo cáo hoàn thành", "Gửi đề nghị gia hạn", "Không đồng ý"):
+        assert button not in text  # no form that writes
+    # A form built by hand, with the auditor's own valid token, is refused by the server.
+    site.browser.execute_script("""
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = '/gia-han/web/KH';
+        const fields = {csrf_token: document.querySelector('[name=csrf_token]').value,
+                        until: '01/03/2099', reason: 'thử ghi'};
+        for (const [name, value] of Object.entries(fields)) {
+            const input = document.createElement('input');
+            input.name = name; input.value = value; form.appendChild(input);
+        }
+        document.body.appendChild(form); form.submit();""")
+    WebDriverWait(site.browser, 20).until(
+        lambda driver: "Không có quyền truy cập" in page_text(driver))
+    assert "01/03/2099" not in site.open("/viec/web/KH")
+
+
+def test_a_session_that_ends_while_a_form_is_filled_keeps_what_was_typed(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    site.open("/viec/web/KH")
+    site.fill({"number": "47/BC-TTYT", "note": "Bản ký số gửi kèm"})
+    site.clock.ahead += timedelta(minutes=31)  # idle longer than the session allows
+    text = press(site.browser, "Gửi báo cáo hoàn thành")
+    assert "Phiên làm việc đã hết hạn" in text and "Đăng nhập" in text
+    site.fill({"login": HL_HEAD})
+    press(site.browser, "Gửi mã đăng nhập")
+    code, _ = code_from(site.mailbox, HL_HEAD)
+    site.fill({"code": code})
+    text = press(site.browser, "Đăng nhập")
+    assert "Nội dung đồng chí đã nhập vẫn còn" in text and "Hoàn thành đúng hạn" not in text
+    assert site.browser.find_element(By.NAME, "number").get_attribute("value") == "47/BC-TTYT"
+    assert site.browser.find_element(By.NAME, "note").get_attribute("value") == \
+        "Bản ký số gửi kèm"
+    text = press(site.browser, "Gửi báo cáo hoàn thành")
+    assert "Hoàn thành đúng hạn" in text and "Văn bản số 47/BC-TTYT" in text
