@@ -9,7 +9,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from plans.model import Contact, Contacts
+
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+DEMO_UNIT_HEAD = "ttyt-a@demo.invalid"
+
+
+def demo_contacts() -> Contacts:
+    """Accounts for the demo's people: sign-in codes go to the local outbox (no mail server)."""
+    return Contacts(plan="demo", contacts=[
+        Contact(of="TTYT-A", name="Giám đốc Trung tâm Y tế huyện A", email=DEMO_UNIT_HEAD,
+                prefer=["email"]),
+        Contact(of="BV-B", name="Giám đốc Bệnh viện Đa khoa B", email="bv-b@demo.invalid",
+                prefer=["email"]),
+        Contact(of="pgd", name="Nguyễn Văn Minh", email="pgd@demo.invalid", prefer=["email"]),
+    ])
 
 
 def demo_plan(now: datetime) -> str:

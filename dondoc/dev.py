@@ -7,21 +7,24 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import uvicorn
 from rich.console import Console
 from sqlalchemy import create_engine
 
 import worker
 from dondoc import logs
 from dondoc.db import database_url
-from dondoc.demo import demo_plan
-from dondoc.devserver import DevServer
+from dondoc.demo import DEMO_UNIT_HEAD, demo_contacts, demo_plan
+from dondoc.devserver import DevServer, port_free
 from dondoc.files import read_plan
 from dondoc.schedules import ensure_schedules
 from dondoc.services import load as loading
+from dondoc.services import users
 from dondoc.services.identity import sign_in_dev_operator
 from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
@@ -31,9 +34,13 @@ from storage.accounts import Accounts
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
+async def run_dev(config: Settings, *, port: int, ui_port: int, web_port: int, demo: bool,
                   console: Console) -> None:
     logs.configure("WARNING")
+    if not port_free(web_port):
+        raise OSError(f"port {web_port} is taken: choose another with --web-port")
+    if "public_url" not in config.model_fields_set:
+        config = config.model_copy(update={"public_url": f"http://127.0.0.1:{web_port}"})
     server = DevServer(config.state_dir, port=port, ui_port=ui_port)
     server.start()
     stop = asyncio.Event()
@@ -53,13 +60,41 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, demo: bool,
                 config, Accounts(create_engine(database_url(config))), at=datetime.now(UTC))
             console.print(f"signed in as {operator.account!r} (office of every plan) for "
                           f"{config.state_dir}")
-            if demo:
-                await load_demo(client, config, console, operator)
-            await watch_outbox(config.state_dir / "outbox", console, stop)
+            async with serving_web(config, web_port):
+                console.print(f"dondoc web app:      {config.public_url}")
+                if demo:
+                    await load_demo(client, config, console, operator)
+                await watch_outbox(config.state_dir / "outbox", console, stop)
         console.print("worker stopped")
     finally:
         server.stop()
         console.print("Temporal dev server stopped")
+
+
+class EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # `dondoc dev` handles Ctrl-C itself and stops everything in order
+
+
+@contextlib.asynccontextmanager
+async def serving_web(config: Settings, port: int) -> AsyncIterator[None]:
+    """dondoc's web app on this machine, beside the worker, until the block ends."""
+    from webserver import web_app
+
+    server = EmbeddedServer(uvicorn.Config(web_app(config), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()  # raises why it stopped
+            raise OSError(f"the web app did not start on port {port}")
+        await asyncio.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def load_demo(client: object, config: Settings, console: Console,
@@ -72,6 +107,10 @@ async def load_demo(client: object, config: Settings, console: Console,
                                  now=datetime.now(HCM), principal=operator)
     console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
                   "reminders arrive within a few minutes, escalations after the deadlines")
+    users.sync(Accounts(create_engine(database_url(config))), operator, loaded.plan,
+               demo_contacts())
+    console.print(f"web: open {config.public_url}, sign in as {DEMO_UNIT_HEAD} (head of "
+                  "Trung tâm Y tế huyện A); the sign-in code prints below")
 
 
 async def watch_outbox(outbox: Path, console: Console, stop: asyncio.Event) -> None:

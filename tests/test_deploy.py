@@ -6,6 +6,7 @@ import configparser
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dondoc.settings import Settings
@@ -16,12 +17,17 @@ KNOWN = {f"DONDOC_{name.upper()}" for name in Settings.model_fields}
 
 def test_compose_file_is_well_formed_and_uses_real_settings():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert set(compose["services"]) == {"postgresql", "temporal", "temporal-ui", "worker"}
-    worker = compose["services"]["worker"]
-    assert set(worker["environment"]) <= KNOWN, set(worker["environment"]) - KNOWN
-    # compose resolves the build context from the compose file, the Dockerfile from the context
-    assert (DEPLOY / worker["build"]["context"] / worker["build"]["dockerfile"]).resolve() \
-        == (DEPLOY / "Dockerfile").resolve()
+    assert set(compose["services"]) == {"postgresql", "temporal", "temporal-ui", "worker", "web"}
+    for name in ("worker", "web"):
+        service = compose["services"][name]
+        assert set(service["environment"]) <= KNOWN, set(service["environment"]) - KNOWN
+        # compose resolves the build context from the compose file, the Dockerfile from it
+        assert (DEPLOY / service["build"]["context"] / service["build"]["dockerfile"]).resolve() \
+            == (DEPLOY / "Dockerfile").resolve()
+    web = compose["services"]["web"]
+    assert web["command"][:2] == ["dondoc", "web"]
+    # the web app shares the worker's state folder, so both use one SQLite database
+    assert web["volumes"] == compose["services"]["worker"]["volumes"]
     for service in compose["services"].values():
         for dependency in service.get("depends_on", []):
             assert dependency in compose["services"]
@@ -34,15 +40,20 @@ def test_dockerfile_copies_what_the_package_needs():
         assert needed in copied
 
 
-def test_systemd_unit_and_env_example():
+@pytest.mark.parametrize(("unit_file", "command", "env_file"), [
+    ("dondoc-worker.service", "dondoc worker", "worker.env.example"),
+    ("dondoc-web.service", "dondoc web --host 127.0.0.1 --port 8080", "web.env.example"),
+])
+def test_systemd_unit_and_env_example(unit_file: str, command: str, env_file: str) -> None:
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # type: ignore[assignment,method-assign]
-    unit.read_string((DEPLOY / "dondoc-worker.service").read_text())
-    assert unit["Service"]["ExecStart"].endswith("dondoc worker")
+    unit.read_string((DEPLOY / unit_file).read_text())
+    assert unit["Service"]["ExecStart"].endswith(command)
     assert unit["Service"]["KillSignal"] == "SIGTERM"
-    names = {line.split("=", 1)[0] for line in (DEPLOY / "worker.env.example").read_text()
-             .splitlines() if line and not line.startswith("#")}
+    assert unit["Service"]["EnvironmentFile"].endswith(env_file.removesuffix(".example"))
+    lines = [line for line in (DEPLOY / env_file).read_text().splitlines()
+             if line and not line.startswith("#")]
+    names = {line.split("=", 1)[0] for line in lines}
     assert names <= KNOWN, names - KNOWN
     Settings.model_validate({k.removeprefix("DONDOC_").lower(): v for k, v in (
-        line.split("=", 1) for line in (DEPLOY / "worker.env.example").read_text().splitlines()
-        if line and not line.startswith("#"))})
+        line.split("=", 1) for line in lines)})

@@ -55,15 +55,17 @@ def dev(
     state_dir: StateDir = None,
     port: Annotated[int, typer.Option(help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal web UI port")] = 8233,
+    web_port: Annotated[int, typer.Option(help="dondoc's web app port")] = 8080,
     demo: Annotated[bool, typer.Option("--demo", help="load a demo plan due in minutes")] = False,
 ) -> None:
     """Everything on this machine: the Temporal dev server (SQLite in the state folder, web UI),
-    dondoc's search attributes, a worker; Ctrl-C stops it all."""
+    dondoc's search attributes, a worker, dondoc's web app; Ctrl-C stops it all."""
     from dondoc.dev import run_dev
     from dondoc.keys import MissingKey
 
     config = settings(state_dir).model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
     try:
-        asyncio.run(run_dev(config, port=port, ui_port=ui_port, demo=demo, console=out))
+        asyncio.run(run_dev(config, port=port, ui_port=ui_port, web_port=web_port, demo=demo,
+                            console=out))
     except (OSError, RuntimeError, TimeoutError, MissingKey) as error:
         raise fail(f"dondoc dev: {error}") from None
