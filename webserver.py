@@ -79,6 +79,8 @@ def build(settings: Settings, directory: People, clock: Callable[[], datetime]) 
 def web_app(settings: Settings) -> Starlette:
     """The web app of `dondoc web` and `dondoc dev`: migrated database, accounts, services.
     `MissingKey` when a production setting lacks its session, route or audit key."""
+    for name in ("session", "route", "audit"):  # a missing key stops it before anything
+        keys.require(settings, name)
     url = db.database_url(settings)
     db.upgrade(url)
     return create_app(build(settings, AccountDirectory(Accounts(create_engine(url))), utc_now))

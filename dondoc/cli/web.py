@@ -19,6 +19,7 @@ def web(
 ) -> None:
     """Serve the web app (behind a TLS reverse proxy at DONDOC_PUBLIC_URL in production)."""
     import uvicorn
+    from sqlalchemy.exc import OperationalError
 
     from dondoc import logs
     from dondoc.keys import MissingKey
@@ -30,6 +31,10 @@ def web(
         application = web_app(config)
     except MissingKey as error:
         raise fail(f"dondoc web: {error}") from None
+    except OperationalError as error:
+        reason = str(error.orig or error).splitlines()[0]
+        raise fail(f"dondoc web: cannot reach the database ({reason}); check "
+                   "DONDOC_DATABASE_URL") from None
     # The proxy in front gives the client's address (rate limits, audit) in X-Forwarded-For.
     uvicorn.run(application, host=host, port=port, proxy_headers=True, log_level="warning",
                 forwarded_allow_ips="127.0.0.1")
