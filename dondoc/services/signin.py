@@ -57,6 +57,7 @@ class SignInMessage:
     subject: str
     text: str
     html: str
+    code: str  # for channels that carry parameters, not text (a ZNS OTP template)
 
 
 # Sends the message to the account's person under a once-only key; returns the channel it went
@@ -170,4 +171,4 @@ class SignIn:
                        not line.startswith("Hoặc")).replace(
             "</p><p>Mã và", f'</p><p>Hoặc mở liên kết: <a href="{link}">{link}</a></p><p>Mã và')
         return SignInMessage(subject=f"Mã đăng nhập dondoc: {code}", text="\n".join(lines),
-                             html=html)
+                             html=html, code=code)

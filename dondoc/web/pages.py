@@ -20,7 +20,7 @@ from dondoc.services.identity import NotAllowed
 from dondoc.services.operate import Refused, operate
 from dondoc.services.read import UnknownRef, history
 from dondoc.web import session
-from dondoc.web.app import SignInFirst, form_action, redirect, render
+from dondoc.web.app import SignInFirst, blocking, form_action, redirect, render
 from dondoc.web.context import WebContext
 from dondoc.web.formatting import HCM, day, state_words
 from dondoc.web.timeline import timeline
@@ -59,7 +59,7 @@ async def decisions(request: Request) -> Response:
     """A leader's or the Steering Committee's extension requests waiting for their decision."""
     principal = principal_of(request)
     web = _web(request)
-    refs = working.awaiting_decision(AuditLog(web.engine), principal)
+    refs = await blocking(working.awaiting_decision, AuditLog(web.engine), principal)
     client = await web.temporal()
     items = [await working.occurrence(client, ref, principal) for ref in refs]
     return render(request, "decisions.html", items=[i for i in items if i.pending_extension])
