@@ -184,11 +184,11 @@ class Identify:
 
 
 def create_app(web: WebContext) -> Starlette:
-    from dondoc.web import pages, signin
+    from dondoc.web import office, pages, signin
 
     settings = web.settings
     app = Starlette(
-        routes=[*signin.routes(), *pages.routes(),
+        routes=[*signin.routes(), *pages.routes(), *office.routes(),
                 Mount("/tinh", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[
             Middleware(BodyLimit, limit=settings.upload_max_bytes),

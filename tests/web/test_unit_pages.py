@@ -33,6 +33,7 @@ HL_HEAD = "hl@ttyt.example.invalid"
 CP_HEAD = "cp@ttyt.example.invalid"
 LEADER = "pgd@syt.example.invalid"
 AUDITOR = "thanhtra@syt.example.invalid"
+OFFICE = "vanphong@syt.example.invalid"
 
 
 def plan(today: datetime) -> str:
@@ -124,10 +125,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         database = f"sqlite:///{stack.state / 'dondoc.db'}"
         upgrade(database)
         accounts = Accounts(create_engine(database))
-        accounts.add("office@syt.example.invalid", name="Văn phòng Sở")
-        accounts.grant("office@syt.example.invalid", Grant(role="office", plan="*"))
-        stack.env["DONDOC_API_KEY"] = accounts.issue_token(
-            "office@syt.example.invalid", "api_key", at=utc_now(), lifetime=None)
+        accounts.add(OFFICE, name="Văn phòng Sở", email=OFFICE)
+        accounts.grant(OFFICE, Grant(role="office", plan="*"))
+        stack.env["DONDOC_API_KEY"] = accounts.issue_token(OFFICE, "api_key", at=utc_now(),
+                                                           lifetime=None)
         for account, name, role, party in (
                 (HL_HEAD, "Nguyễn Thị Lan", "unit_head", "HL"),
                 (CP_HEAD, "Phạm Văn Cường", "unit_head", "CP"),
@@ -249,6 +250,20 @@ def test_an_auditor_reads_any_timeline_and_cannot_write(site: Site) -> None:
     WebDriverWait(site.browser, 20).until(
         lambda driver: "Không có quyền truy cập" in page_text(driver))
     assert "01/03/2099" not in site.open("/viec/web/KH")
+
+
+def test_the_office_reads_the_plans_report_and_a_unit_head_may_not(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    assert "Không có quyền truy cập" in site.open("/bao-cao?plan=web")
+    site.sign_in(OFFICE)
+    text = site.open("/bao-cao?plan=web")
+    assert "Hoàn thành đúng hạn" in text and "Quá hạn chưa hoàn thành" in text
+    row = site.browser.find_element(By.XPATH, "//tr[th='Trung tâm Y tế Hạ Long']").text
+    assert row.split()[-1] == "100%"  # BA done on time: the only one done
+    screenshots(site.browser, "bao-cao")
+    csv = site.browser.execute_async_script(
+        "fetch('/bao-cao.csv?plan=web').then(r => r.text()).then(arguments[0])")
+    assert "Trung tâm Y tế Cẩm Phả" in csv and "Tỷ lệ đúng hạn" in csv
 
 
 def test_a_session_that_ends_while_a_form_is_filled_keeps_what_was_typed(site: Site) -> None:
