@@ -71,11 +71,13 @@ def build(settings: Settings, directory: People, clock: Callable[[], datetime]) 
     ledger = Ledger(engine, keys.require(settings, "route"))
     notifier = Notifier(ledger=ledger, contacts=ContactsBook(None),
                         channels=channels(settings, ledger), outbox=settings.state_dir / "outbox")
+    audit_key = keys.require(settings, "audit")
     signin = SignIn(codes=SignInCodes(engine), directory=directory, send=notifier_send(notifier),
-                    audit=AuditLog(engine, keys.require(settings, "audit")),
+                    audit=AuditLog(engine, audit_key),
                     lifetime=settings.signin_code_lifetime, secret=session_key,
                     link_base=settings.public_url)
-    return WebContext(settings=settings, session_key=session_key, engine=engine,
+    return WebContext(settings=settings, session_key=session_key, audit_key=audit_key,
+                      engine=engine,
                       directory=directory, signin=signin, clock=clock)
 
 

@@ -29,6 +29,7 @@ class People(Directory, Protocol):
 class WebContext:
     settings: Settings
     session_key: bytes
+    audit_key: bytes | None  # verifies the audit log's keyed rows
     engine: Engine
     directory: People
     signin: SignIn

@@ -1,5 +1,6 @@
-"""The office's page of a plan: the report of `dondoc report` (the six categories by unit,
-leader or task, the on-time rate as a bar), as a page and as CSV."""
+"""The office's and auditors' pages of a plan: the report of `dondoc report` (the six
+categories by unit, leader or task, the on-time rate as a bar) as a page and as CSV, and the
+result of `audit verify`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dondoc.services import report as reporting
+from dondoc.services import verification
 from dondoc.services.identity import NotAllowed
 from dondoc.web.app import blocking, render
 from dondoc.web.context import WebContext
@@ -62,6 +64,20 @@ async def report_csv(request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="bao-cao-{data["plan"]}.csv"'})
 
 
+async def verify_page(request: Request) -> Response:
+    """The result of `audit verify` for a plan, for auditors and the office."""
+    principal = principal_of(request)
+    web: WebContext = request.app.state.web
+    plan = request.query_params.get("plan", "").strip() or None
+    audit = AuditLog(web.engine, web.audit_key)
+    try:
+        verified, notes = await verification.verify(web.settings, audit, principal, plan)
+    except NotAllowed:
+        raise HTTPException(403) from None
+    return render(request, "verify.html", plan=plan or "", verified=verified, notes=notes)
+
+
 def routes() -> list[BaseRoute]:
     return [Route("/bao-cao", report_page, methods=["GET"]),
-            Route("/bao-cao.csv", report_csv, methods=["GET"])]
+            Route("/bao-cao.csv", report_csv, methods=["GET"]),
+            Route("/kiem-tra", verify_page, methods=["GET"])]

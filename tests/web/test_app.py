@@ -88,7 +88,7 @@ def app(tmp_path: Path) -> Iterator[App]:
     signin = SignIn(codes=SignInCodes(engine), directory=directory, send=outbox,
                     audit=AuditLog(engine), secret=b"k" * 32,
                     lifetime=settings.signin_code_lifetime, link_base="https://dondoc.test")
-    web = WebContext(settings=settings, session_key=b"s" * 40, engine=engine,
+    web = WebContext(settings=settings, session_key=b"s" * 40, audit_key=None, engine=engine,
                      directory=directory, signin=signin, clock=clock)
     with TestClient(create_app(web), base_url="https://testserver") as client:
         yield App(client, clock, outbox, web)
@@ -185,7 +185,7 @@ def test_with_the_database_down_the_page_says_so_and_keeps_what_was_typed(tmp_pa
     signin = SignIn(codes=SignInCodes(down), directory=directory, send=Outbox(),
                     audit=AuditLog(down), secret=b"k" * 32, lifetime=timedelta(minutes=10),
                     link_base="https://dondoc.test")
-    web = WebContext(settings=settings, session_key=b"s" * 40, engine=down,
+    web = WebContext(settings=settings, session_key=b"s" * 40, audit_key=None, engine=down,
                      directory=directory, signin=signin, clock=Clock())
     with TestClient(create_app(web), base_url="https://testserver") as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/dang-nhap").text)

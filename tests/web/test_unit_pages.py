@@ -250,11 +250,15 @@ def test_an_auditor_reads_any_timeline_and_cannot_write(site: Site) -> None:
     WebDriverWait(site.browser, 20).until(
         lambda driver: "Không có quyền truy cập" in page_text(driver))
     assert "01/03/2099" not in site.open("/viec/web/KH")
+    text = site.open("/kiem-tra?plan=web")
+    assert "Nhật ký nguyên vẹn" in text and "của kế hoạch web" in text
+    screenshots(site.browser, "kiem-tra")
 
 
 def test_the_office_reads_the_plans_report_and_a_unit_head_may_not(site: Site) -> None:
     site.sign_in(HL_HEAD)
     assert "Không có quyền truy cập" in site.open("/bao-cao?plan=web")
+    assert "Không có quyền truy cập" in site.open("/kiem-tra?plan=web")
     site.sign_in(OFFICE)
     text = site.open("/bao-cao?plan=web")
     assert "Hoàn thành đúng hạn" in text and "Quá hạn chưa hoàn thành" in text
