@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.audit import AuditEvent
 from storage.base import Base, utc
 
 
@@ -81,6 +82,13 @@ class SignInCodes:
                 return False
             row.used_at = at
             return True
+
+    def ended_everywhere(self, ref: str) -> datetime | None:
+        """When the account last signed out everywhere (its audit rows' `ref`), if ever."""
+        with Session(self.engine) as session:
+            at = session.scalar(select(func.max(AuditEvent.at)).where(
+                AuditEvent.ref == ref, AuditEvent.type == "signed_out_everywhere"))
+            return utc(at) if at is not None else None
 
     def fail(self, code_id: int, *, at: datetime, give_up_after: int) -> None:
         """Count a wrong code; after `give_up_after` of them the code is spent."""

@@ -55,6 +55,7 @@ EventType = Literal[
     "signin.code_sent",  # the web app's sign-ins (plan "_signin"), beside the plans' events
     "signed_in",
     "signed_out",
+    "signed_out_everywhere",
 ]
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
 NoticeKind = Literal[

@@ -136,8 +136,15 @@ class SignIn:
                           "Hãy xin mã mới.")
         return self._use(person, row.id, "link", address, now)
 
-    def signed_out(self, account: str, *, address: str, now: datetime) -> None:
-        self._audit("signed_out", account, secrets.token_hex(8), now, {"address": address})
+    def signed_out(self, account: str, *, address: str, now: datetime,
+                   everywhere: bool = False) -> None:
+        """Record a sign-out; `everywhere` ends every session of the account, on every device."""
+        self._audit("signed_out_everywhere" if everywhere else "signed_out", account,
+                    secrets.token_hex(8), now, {"address": address})
+
+    def ended_everywhere(self, account: str) -> datetime | None:
+        """Sessions that began at or before this instant have ended."""
+        return self.codes.ended_everywhere(f"{AUDIT_PLAN}/{account}")
 
     def _use(self, person: SignInAccount, code_id: int, method: str, address: str,
              now: datetime) -> SignInAccount:

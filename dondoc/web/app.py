@@ -177,8 +177,10 @@ class Identify:
             request = Request(scope)
             web: WebContext = request.app.state.web
             settings = web.settings
+            who = request.session.get("account")
+            ended = web.signin.ended_everywhere(who) if who else None
             who = session.account(request.session, now=web.clock(), idle=settings.session_idle,
-                                  absolute=settings.session_absolute)
+                                  absolute=settings.session_absolute, ended=ended)
             request.state.person = web.person(who) if who else None
         await self.app(scope, receive, send)
 

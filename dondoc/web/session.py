@@ -28,23 +28,29 @@ def begin(session: dict[str, Any], account: str, *, now: datetime) -> None:
         session["draft"] = draft
 
 
-def account(session: dict[str, Any], *, now: datetime, idle: timedelta,
-            absolute: timedelta) -> str | None:
-    """The signed-in account, or None; an expired session is emptied and says so once."""
+def account(session: dict[str, Any], *, now: datetime, idle: timedelta, absolute: timedelta,
+            ended: datetime | None = None) -> str | None:
+    """The signed-in account, or None; an expired session is emptied and says so once.
+    `ended`: when the account signed out everywhere, if it did."""
     who = session.get("account")
     if who is None:
         return None
     at = now.timestamp()
     if at - session["seen_at"] > idle.total_seconds() or \
-            at - session["signed_in_at"] > absolute.total_seconds():
-        # The form token outlives the identity, so a form sent just after the session ended
-        # is recognised as this browser's and what it held is kept for after sign-in.
-        csrf = session.get("csrf")
-        session.clear()
-        session.update(expired=True, csrf=csrf)
+            at - session["signed_in_at"] > absolute.total_seconds() or \
+            (ended is not None and session["signed_in_at"] <= ended.timestamp()):
+        end(session)
         return None
     session["seen_at"] = at
     return str(who)
+
+
+def end(session: dict[str, Any]) -> None:
+    """The identity goes; the form token stays, so a form sent just after the session ended
+    is recognised as this browser's and what it held is kept for after sign-in."""
+    csrf = session.get("csrf")
+    session.clear()
+    session.update(expired=True, csrf=csrf)
 
 
 def csrf_token(session: dict[str, Any]) -> str:

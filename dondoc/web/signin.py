@@ -89,7 +89,7 @@ async def sign_out(request: Request, form: FormData) -> Response:
     person = getattr(request.state, "person", None)
     if person is not None:
         await blocking(web.signin.signed_out, person.account, address=client_address(request),
-                   now=web.clock())
+                       now=web.clock(), everywhere=form.get("everywhere") == "1")
     request.session.clear()
     return redirect("/dang-nhap")
 

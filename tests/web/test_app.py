@@ -196,3 +196,19 @@ def test_with_the_database_down_the_page_says_so_and_keeps_what_was_typed(tmp_pa
     assert "Tạm thời chưa kết nối được" in answer.text and "Traceback" not in answer.text
     assert ">head@unit.example.invalid</textarea>" in answer.text  # kept, ready to send again
     assert 'action="/dang-nhap"' in answer.text
+
+
+def test_signing_out_everywhere_ends_the_sessions_on_other_devices(app: App) -> None:
+    app.sign_in()
+    other = TestClient(app.client.app, base_url="https://testserver")
+    phone = App(other, app.clock, app.outbox, app.web)
+    app.clock.now += timedelta(seconds=1)
+    phone.sign_in()
+    assert HEAD.name in other.get("/dang-nhap/ma").text
+    app.clock.now += timedelta(seconds=1)
+    app.client.post("/dang-xuat", data={"csrf_token": app.csrf("/dang-nhap/ma"), "everywhere": "1"})
+    answer = other.get("/dang-nhap")
+    assert "Phiên làm việc đã hết hạn" in answer.text and HEAD.name not in answer.text
+    app.clock.now += timedelta(seconds=1)
+    app.sign_in()  # a new sign-in after it works
+    assert HEAD.name in app.client.get("/dang-nhap/ma").text
