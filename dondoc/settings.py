@@ -59,8 +59,6 @@ class Settings(BaseSettings):
                                     description="a web session unused this long ends")
     session_absolute: timedelta = Field(timedelta(hours=12),
                                         description="a web session ends this long after sign-in")
-    upload_max_bytes: int = Field(10 * 1024 * 1024, description="largest request the web app "
-                                  "accepts (a form with its attached file)")
     signin_code_lifetime: timedelta = Field(timedelta(minutes=10),
                                             description="how long a sign-in code or link works")
 

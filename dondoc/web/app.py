@@ -139,6 +139,9 @@ def form_action(handler: Callable[[Request, FormData], Awaitable[Response]]) -> 
     return endpoint
 
 
+FORM_ALLOWANCE = 64 * 1024  # a form's own fields, beside its largest allowed file
+
+
 class BodyLimit:
     """Refuse a request body over the limit (413) before anything reads it into memory or disk."""
 
@@ -193,7 +196,7 @@ def create_app(web: WebContext) -> Starlette:
         routes=[*signin.routes(), *pages.routes(), *office.routes(),
                 Mount("/tinh", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[
-            Middleware(BodyLimit, limit=settings.upload_max_bytes),
+            Middleware(BodyLimit, limit=settings.evidence_max_bytes + FORM_ALLOWANCE),
             Middleware(SessionMiddleware, secret_key=web.session_key.decode(),
                        session_cookie="dondoc_session",
                        max_age=int(settings.session_idle.total_seconds()),

@@ -9,13 +9,15 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dondoc.services import completion
 from dondoc.services import work as working
+from dondoc.services.evidence import EvidenceFile
 from dondoc.services.identity import NotAllowed
 from dondoc.services.operate import Refused, operate
 from dondoc.services.read import UnknownRef, history
@@ -25,9 +27,10 @@ from dondoc.web.context import WebContext
 from dondoc.web.formatting import HCM, day, state_words
 from dondoc.web.timeline import timeline
 from plans.access import Principal
+from plans.evidence import BadEvidence
 from storage.audit import AuditLog
 from storage.ledger import Ledger
-from workflows.messages import ActorReason, Checkin, Complete, Evidence, ExtensionRequest, Status
+from workflows.messages import ActorReason, Checkin, Complete, ExtensionRequest, Status
 from workflows.occurrence import OccurrenceWorkflow
 
 
@@ -155,10 +158,6 @@ async def act(request: Request, form: FormData, update: Any,
     return redirect(request.url_for("occurrence", ref=ref).path)
 
 
-def _completed(status: Status, item: working.Work) -> str:
-    return state_words(status.state)
-
-
 def _asked(status: Status, item: working.Work) -> str:
     pending = next((e for e in status.extensions if e.decision == "pending"), None)
     until = f" đến {day(pending.until)}" if pending else ""
@@ -168,14 +167,37 @@ def _asked(status: Status, item: working.Work) -> str:
 
 @form_action
 async def complete(request: Request, form: FormData) -> Response:
-    def build(principal: Principal) -> Complete:
-        number = required(form, "number", "số văn bản báo cáo")
-        dated = parse_day(required(form, "date", "ngày văn bản"), "Ngày văn bản")
-        note = str(form.get("note") or "").strip() or None
-        return Complete(by="", principal=principal,
-                        evidence=Evidence(number=number, date=dated, note=note))
+    web = _web(request)
+    upload = form.get("file")
+    attached: list[EvidenceFile | None] = []
 
-    return await act(request, form, OccurrenceWorkflow.complete, build, _completed)
+    def build(principal: Principal) -> Complete:
+        dated = parse_day(required(form, "date", "ngày văn bản"), "Ngày văn bản")
+        named = isinstance(upload, UploadFile) and bool(upload.filename)
+        try:
+            proof, kept = completion.evidence(
+                web.settings, number=str(form.get("number") or "").strip(), day=dated,
+                today=web.clock().astimezone(HCM).date(),
+                note=str(form.get("note") or "").strip() or None,
+                file_name=upload.filename if named else None,  # type: ignore[union-attr]
+                content=upload.file.read() if named else None)  # type: ignore[union-attr]
+        except BadEvidence as bad:
+            raise FormProblem(f"{str(bad)[:1].upper()}{str(bad)[1:]}.") from None
+        attached.append(kept)
+        return Complete(by="", principal=principal, evidence=proof)
+
+    recorded = False
+
+    def outcome(status: Status, item: working.Work) -> str:
+        nonlocal recorded
+        recorded = True
+        return state_words(status.state)
+
+    try:
+        return await act(request, form, OccurrenceWorkflow.complete, build, outcome)
+    finally:
+        if attached and not recorded:  # refused or sent twice: the file is not kept
+            completion.release(attached[0], web.settings)
 
 
 @form_action

@@ -82,7 +82,7 @@ def app(tmp_path: Path) -> Iterator[App]:
     upgrade(database)
     engine = create_engine(database)
     settings = Settings(state_dir=tmp_path, database_url=database, session_key="s" * 40,
-                        upload_max_bytes=10_000)
+                        evidence_max_bytes=10_000)
     clock, outbox = Clock(), Outbox()
     directory = Directory({HEAD.account: HEAD})
     signin = SignIn(codes=SignInCodes(engine), directory=directory, send=outbox,
@@ -171,7 +171,7 @@ def test_codes_are_rate_limited_per_account_and_per_address(app: App) -> None:
 
 
 def test_a_request_over_the_limit_is_refused_in_vietnamese(app: App) -> None:
-    answer = app.client.post("/dang-nhap", data={"csrf_token": app.csrf(), "login": "x" * 20_000})
+    answer = app.client.post("/dang-nhap", data={"csrf_token": app.csrf(), "login": "x" * 100_000})
     assert answer.status_code == 413 and "Dữ liệu gửi lên quá lớn" in answer.text
 
 

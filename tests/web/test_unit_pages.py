@@ -167,11 +167,22 @@ def test_a_unit_head_sees_their_units_work_by_deadline_and_completes_it(site: Si
     text = page_text(site.browser)
     assert "Thời hạn" in text and "Trần Văn Bình" in text and "Bắt đầu theo dõi" in text
     screenshots(site.browser, "nhiem-vu")
+    folder = site.stack.state / "uploads"
+    folder.mkdir(exist_ok=True)
+    (folder / "bao-cao.txt").write_text("không phải văn bản", "utf-8")
+    (folder / "bao-cao-45.pdf").write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
     site.fill({"number": "45/BC-TTYT"})
+    site.browser.find_element(By.NAME, "file").send_keys(str(folder / "bao-cao.txt"))
+    text = press(site.browser, "Gửi báo cáo hoàn thành")
+    assert "chỉ nhận" in text and "Hoàn thành đúng hạn" not in text  # a refused file type
+    assert site.browser.find_element(By.NAME, "number").get_attribute("value") == "45/BC-TTYT"
+    site.browser.find_element(By.NAME, "file").send_keys(str(folder / "bao-cao-45.pdf"))
     text = press(site.browser, "Gửi báo cáo hoàn thành")
     assert "Hoàn thành đúng hạn" in text
-    assert "Văn bản số 45/BC-TTYT" in text and "Báo cáo hoàn thành — bởi Trung tâm Y tế Hạ Long" \
-        in text
+    assert "Văn bản số 45/BC-TTYT" in text and "tệp đính kèm bao-cao-45.pdf" in text
+    assert "Báo cáo hoàn thành — bởi Trung tâm Y tế Hạ Long" in text
+    kept = list((site.stack.state / "evidence").rglob("*"))
+    assert [p for p in kept if p.is_file()]  # the PDF, kept by its hash
     assert "Gửi báo cáo hoàn thành" not in text  # nothing left to submit
     screenshots(site.browser, "hoan-thanh")
     site.browser.refresh()  # POST-redirect-GET: a reload sends nothing again
