@@ -31,6 +31,8 @@ AddWorkingDays = Callable[[date, int], date]
 # "khởi công tháng 6, hoàn thành tháng 12": the first part is a start, not an obligation;
 # "tháng 6 (10,5%), tháng 9 (14,9%)": milestones of one piece of work.
 MAX_TOKENS = 60  # the longest real cell has 40 tokens; the structure parse grows faster than linearly
+# What can join parts (see `structure`): a cell without any is one part.
+_SEPARATOR = re.compile(r"[;,+&()]|\b(?:và|sau đó|tiếp tục|tiếp theo đó|hoặc)\b", re.IGNORECASE)
 _NOT_OBLIGATIONS = re.compile(r"\b(?:khoi cong|khoi dong|bat dau)\b|%")
 
 
@@ -65,10 +67,17 @@ def parse_deadline(
             return dl.UnknownDeadline(reason=_message(error))
 
     whole = read(original)
-    if not isinstance(whole, dl.UnknownDeadline):
-        return whole
+    if not isinstance(whole, dl.UnknownDeadline) and not _SEPARATOR.search(original):
+        return whole  # one part: nothing else to read it as
     composite = _composite(original, read)
-    return whole if composite is None else composite
+    if composite is None or (isinstance(composite, dl.UnknownDeadline)
+                             and not isinstance(whole, dl.UnknownDeadline)):
+        return whole  # a part that does not read alone is no second reading
+    if isinstance(whole, dl.UnknownDeadline):
+        return composite
+    if dl.span(whole)[1] == dl.span(composite)[1]:
+        return whole  # the same due dates either way
+    return dl.UnknownDeadline(reason="two readings: as one deadline and as several parts")
 
 
 def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline | None:

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from plans.grammar.lexicon import LEXICON, TokenKind
+from plans.grammar.lexicon import FILLER_SYLLABLES, LEXICON, TokenKind
 from plans.limits import MAX_PHRASE_CHARS
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -68,7 +68,8 @@ _NUMERIC = (
     r"|(?P<number>\d{1,9})(?!\d)"
     r"|(?P<digits>\d+)"
 )
-_WORDS = sorted(LEXICON, key=len, reverse=True)
+# Filler is told apart from other words after matching: the structure reads both the same way.
+_WORDS = sorted((word for word, kind in LEXICON.items() if kind != "FILLER"), key=len, reverse=True)
 _TOKEN = re.compile(
     _NUMERIC
     + r"|(?P<word>(?<![a-z])(?:" + "|".join(re.escape(w) for w in _WORDS) + r")(?![a-z]))"
@@ -95,6 +96,8 @@ def tokens(original: str) -> list[Token]:
         assert group is not None
         if group == "word":
             kind = LEXICON[match.group(0)]
+        elif group == "other_word" and match.group(0) in FILLER_SYLLABLES:
+            kind = "FILLER"
         elif group == "punct":
             kind = _PUNCT[match.group(0)]
         else:

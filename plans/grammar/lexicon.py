@@ -31,12 +31,74 @@ _CLASSES: dict[TokenKind, tuple[str, ...]] = {
     "AD_HOC": ("dot xuat", "theo yeu cau", "khi co yeu cau", "theo de nghi", "khi can thiet"),
     "CONDITION": ("khi", "neu", "trong truong hop", "sau khi"),
     "UNIT": ("ngay", "tuan", "thang", "quy", "qui", "nam", "gio", "ngay lam viec"),
+    # Words a cell may hold besides what the passes read: what is done, by whom, how it is sent.
+    # Any other word left over after reading makes the cell unknown, named in the reason.
     "FILLER": ("trong", "vao", "cua", "la", "thoi gian", "thoi han", "hoan thanh", "thuc hien",
-               "nop", "gui", "bao cao", "ky", "dot", "giai doan"),
+               "nop", "gui", "bao cao", "ky", "dot", "giai doan", "trien khai", "xong", "han",
+               "het", "ve", "so", "y te", "so y te", "ket qua", "tinh hinh", "theo", "quy dinh",
+               "du kien", "tong hop", "trinh", "ban hanh", "phe duyet", "cac", "nhung",
+               "lanh dao", "ubnd", "tinh", "huyen", "xa", "bo", "cho", "de", "duoc", "phai", "can",
+               "cap", "on", "tai", "nhiem vu", "ke hoach", "kh", "chuong trinh", "van ban",
+               "de an", "du an", "bao", "cao", "dong thoi", "tren", "he thong", "phan mem",
+               "phan dau", "dip", "khoang thoi gian", "thoi diem", "doi voi", "dieu chinh",
+               "ket thuc", "la han cuoi", "cuoi", "hoan thien", "hoan chinh", "co ban"),
     # Words that change what a date means; the part reader decides on the accented text.
-    "MEANING": ("giua", "dau", "cuoi", "sau", "som", "khoang", "tru", "chua", "ngoai"),
+    "MEANING": ("giua", "dau", "sau", "som", "khoang", "tru", "ngoai"),
 }
 
+# The syllables of what a cell says besides its deadline ("quyết toán thuế", "xóa nhà tạm",
+# "bệnh án điện tử"), folded, taken from the real phrase sets and the seed plans' tasks. Folding
+# merges a task's word with a word of time ("tạm" and "tám", "tiền" and "tiến độ"): those are
+# told apart on the accented text by the part reader's words that change the meaning, first.
+_TASK_SYLLABLES = (
+    "cham",
+    "aids", "an", "ao", "ap", "at", "ba", "bac", "bach", "bai", "ban", "bang", "bao", "bc",
+    "bcd", "ben", "benh", "bhxh", "bhyt", "bi", "bien", "biet", "bieu", "binh", "boi", "bon",
+    "bv", "byt", "ca", "cach", "cai", "cam", "canh", "cao", "cat", "cau", "cbccvc", "cccd",
+    "cdc", "cds", "chan", "chat", "che", "chi", "chia", "chien", "chinh", "chon", "chong",
+    "chot", "chu", "chua", "chuan", "chuc", "chung", "chuoi", "chuyen", "cn", "cntt", "co",
+    "con", "cong", "cp", "csdl", "ct", "cuc", "cung", "cuong", "cuu", "dai", "dam", "dan",
+    "dang", "danh", "dao", "dap", "dat", "day", "deu", "di", "dia", "dich", "diem", "dien",
+    "diet", "dieu", "dinh", "do", "doan", "doanh", "doc", "doi", "don", "dong", "du", "dua",
+    "duc", "dung", "duong", "dut", "dv", "dvc", "gach", "gan", "gd", "ghi", "gia", "giai",
+    "giam", "gian", "giao", "giay", "gioi", "giu", "giup", "gom", "ha", "hai", "hanh", "hd",
+    "hiem", "hien", "hieu", "hiv", "ho", "hoa", "hoach", "hoat", "hoc", "hoi", "hop", "hssk",
+    "huan", "huong", "huu", "huyen", "kcb", "ke", "kem", "keo", "ket", "khac", "khai", "kham",
+    "khan", "khcn", "khen", "khich", "kho", "khoa", "khoan", "khoe", "khoi", "khop", "khu",
+    "khuyen", "kiem", "kien", "kinh", "kip", "ksbt", "lai", "lam", "lao", "lap", "lay", "le",
+    "len", "lich", "lien", "liet", "lieu", "linh", "lo", "loat", "loc", "loi", "lon", "long",
+    "lop", "lua", "luan", "luat", "luc", "luoc", "luong", "luot", "luu", "ly", "ma", "mac",
+    "mai", "mang", "manh", "mat", "me", "mien", "minh", "mo", "moc", "mon", "mot", "mua", "muc",
+    "mui", "muoi", "muu", "nang", "nat", "nay", "nd", "nen", "ngan", "nganh", "nghe", "nghi",
+    "nghia", "nghiem", "nghien", "nghiep", "ngu", "nguoi", "nguon", "nguyen", "nha", "nhac",
+    "nham", "nhan", "nhanh", "nhap", "nhat", "nhon", "nhu", "no", "noi", "nq", "nuoc", "o",
+    "pacs", "pha", "pham", "phan", "phap", "phat", "phe", "phep", "phi", "phien", "pho", "phoi",
+    "phong", "phu", "phuc", "phuong", "pleiku", "qd", "qua", "quan", "quang", "quay", "quoc",
+    "quy", "quyen", "quyet", "ra", "ro", "rut", "sach", "sam", "san", "sang", "sap", "sat", "se",
+    "si", "sinh", "soat", "soc", "stc", "su", "sua", "suat", "suc", "sung", "syt", "tac", "tach",
+    "tam", "tang", "tao", "tap", "tat", "tet", "thac", "thai", "tham", "thanh", "thao", "thap",
+    "thau", "thay", "the", "thi", "thien", "thiet", "thong", "thu", "thuan", "thuat", "thuc",
+    "thue", "thuoc", "thuong", "ti", "tich", "tiem", "tien", "tiep", "tiet", "tieu", "tin", "to",
+    "toan", "toc", "ton", "tong", "tra", "trach", "tram", "trang", "tranh", "trao", "tre", "tri",
+    "trich", "triet", "tro", "truc", "trung", "truong", "truy", "truyen", "tt", "tthc", "tu",
+    "tuc", "tue", "tuoi", "tuong", "tuyen", "tw", "ty", "ung", "uong", "uu", "uy", "vai", "vat",
+    "vi", "viec", "vien", "viet", "voi", "von", "vp", "vu", "vuc", "xac", "xay", "xe", "xem",
+    "xep", "xet", "xin", "xoa", "xong", "xu", "xuat", "xung", "y", "yeu", "yt",
+)
+
 LEXICON: dict[str, TokenKind] = {
-    word: kind for kind, words in _CLASSES.items() for word in words
+    **{syllable: "FILLER" for syllable in _TASK_SYLLABLES},
+    **{word: kind for kind, words in _CLASSES.items() for word in words},
 }
+
+# The classes whose words may be left over once a cell is read: the limit, unit and joining
+# words of what was read ("trước ngày 30/4", "từ ... đến") and filler.
+LEAVABLE: frozenset[TokenKind] = frozenset({"FILLER", "UNIT", "LIMIT", "FROM", "TO", "AND", "EVERY"})
+# The words of those classes in the table (not the task's syllables), set aside first: "không
+# quá" is a limit, though "không" alone changes the meaning.
+LEAVABLE_WORDS: tuple[str, ...] = tuple(
+    word for kind, words in _CLASSES.items() if kind in LEAVABLE for word in words)
+# The one-syllable words that may be left over once those are set aside, checked one at a time
+# after the words that change the meaning ("hoàn" of "hoàn thành" is not one: "hoãn" folds to it).
+FILLER_SYLLABLES: frozenset[str] = frozenset(
+    word for word, kind in LEXICON.items() if kind in LEAVABLE and " " not in word)

@@ -44,6 +44,7 @@ from plans.deadline import (
     span,
 )
 from plans.grammar.lexer import MAX_YEAR, MIN_YEAR, fold, lower_each
+from plans.grammar.lexicon import FILLER_SYLLABLES, LEAVABLE_WORDS
 
 __all__ = ["read_part"]
 
@@ -64,20 +65,25 @@ _BEFORE = re.compile(
 )
 _BEFORE_AFTER = re.compile(r"^\s*,?\s*(?:la\s*)?(?:han\s*(?:cuoi|chot)|thoi han cuoi)")
 _FILLER = re.compile(
-    r"\b(?:ngay|trong|vao|cua|nam|thang|quy|qui|hoan thanh|thuc hien|trien khai|xong|truoc|"
-    r"cham nhat|la|han chot|han|khong qua|khong muon hon|den het|het|den|tu|giai doan|ky|dot|"
-    r"bao cao|gui|ve|so|y te|so y te|ket qua|tinh hinh|dinh ky|hang|moi|theo|quy dinh|"
-    r"du kien|nop|tong hop|cuoi|va|lan|trinh|ban hanh|phe duyet|tiep theo|cac|nhung|"
-    r"lanh dao|ubnd|tinh|huyen|xa|bo|cho|de|duoc|phai|can|cap|toi|on|tai|nhiem vu|ke hoach|kh|"
-    r"chuong trinh|van ban|de an|du an|bao|cao|thang|nam nay|dong thoi|tren|he thong|phan mem|"
-    r"bat dau|phan dau|dip|vao|khoang thoi gian|thoi gian|thoi han|thoi diem|la|doi voi|"
-    r"dieu chinh|so voi|tu nay|muon nhat|ket thuc|keo dai|cho den|la han cuoi|han cuoi)\b"
+    r"\b(?:" + "|".join(re.escape(word) for word in sorted(
+        LEAVABLE_WORDS, key=len, reverse=True))
+    + r")\b"
 )
+_WORD = re.compile(r"[a-z]+")
 # Words that change what a date means ("giữa tháng 6", "sau ngày 30/4", "hoặc"), matched on the
 # accented text, because folding merges "sau" (after) with "sáu" (six).
+# Numbers in words count days or months only before a unit: "mười lăm ngày", not "một số".
+_COUNT_WORD = r"một|hai|ba|bốn|(?<!đầu )tư|năm|sáu|bảy|tám|chín|mười|mươi|lăm|linh|lẻ|trăm"
 _POISON = re.compile(
-    r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng|chưa|sau|đầu|sớm|muộn|ước|nếu|ngoài|chiều|"
-    r"sáng|tuần|không|hiệu lực)(?!\w)"
+    r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng(?! thời gian)|chưa|sau|(?<!bắt )đầu(?! tư)|sớm|"
+    r"muộn(?! nhất| hơn)|ước|nếu|ngoài|chiều|sáng|tuần|không(?! quá| muộn| chậm| ít)|hiệu lực|"
+    # time and counting words whose folded spelling is also a task's word ("tám"/"tạm")
+    r"(?<!đúng )tiến độ(?!\s*:)|lộ trình(?!\s*:)|kịp|ngày mai|tiếp theo|liền|cuối cùng|âm lịch|"
+    r"tết|trở đi|"
+    r"thứ(?!\s*\d)|lúc|(?:" + _COUNT_WORD + r")(?=(?:\s+(?:" + _COUNT_WORD + r"))*\s+(?:ngày|tuần|"
+    r"tháng|quý|năm|giờ|lần|đợt|kỳ)(?!\w))|"
+    r"đó|kia|tới(?!\s*(?:hết|ngày|tháng|quý|năm|\d))|trễ|hạn chế|gần|mùa|lặp|hoãn|chậm(?! nhất| hơn| trễ))"
+    r"(?!\w)"
 )
 # Numbers that count things, not dates: "100% người dân", "18 tuổi", "Kỳ họp thứ 2", "1.000".
 _QUANTITY = re.compile(
@@ -120,24 +126,27 @@ class _Scan:
     original: str
     folded: str
     year: int
-    taken: list[bool] = field(default_factory=list)
+    taken: bytearray = field(default_factory=bytearray)
     hidden: set[int] = field(default_factory=set)
     pieces: list[_Piece] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.taken = [False] * len(self.folded)
+        self.taken = bytearray(len(self.folded))
+        self._rest = self.folded  # the folded text with what is taken blanked: kept as it changes
 
     def free(self, start: int, end: int) -> bool:
-        return not any(self.taken[start:end])
+        return self.taken.find(1, start, end) < 0
 
     def take(self, start: int, end: int) -> None:
-        for i in range(start, end):
-            self.taken[i] = True
+        if end > start:
+            self.taken[start:end] = b"\x01" * (end - start)
+            self._rest = self._rest[:start] + " " * (end - start) + self._rest[end:]
 
     def blank(self, start: int, end: int) -> None:
         """Hide a span from every pattern, as if it were whitespace."""
         self.folded = self.folded[:start] + " " * (end - start) + self.folded[end:]
+        self._rest = self._rest[:start] + " " * (end - start) + self._rest[end:]
         self.hidden.update(range(start, end))
 
     def matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
@@ -157,7 +166,7 @@ class _Scan:
         return self.folded[max(0, index - width) : index]
 
     def leftover(self) -> str:
-        return "".join(" " if t else c for c, t in zip(self.folded, self.taken, strict=True))
+        return self._rest
 
 
 def _year_of(match: re.Match[str], default: int) -> int:
@@ -841,8 +850,6 @@ def _leftover_problem(scan: _Scan) -> str | None:
     rest = _QUANTITY.sub(lambda m: " " * len(m.group()), scan.leftover())
     if re.search(r"\d", rest):
         return f"unread number in {scan.original!r}"
-    for match in _FILLER.finditer(rest):
-        scan.take(match.start(), match.end())
     accented = "".join(
         " " if taken or i in scan.hidden else char
         for i, (char, taken) in enumerate(zip(lower_each(scan.original), scan.taken, strict=True))
@@ -850,6 +857,12 @@ def _leftover_problem(scan: _Scan) -> str | None:
     poison = _POISON.search(accented)
     if poison:
         return f"the word {poison.group(0)!r} changes the meaning"
+    for match in _FILLER.finditer(rest):
+        scan.take(match.start(), match.end())
+    unread = [scan.original[word.start() : word.end()] for word in _WORD.finditer(scan.leftover())
+              if word.group() not in FILLER_SYLLABLES and word.start() not in scan.hidden]
+    if unread:
+        return f"{' '.join(unread)!r} not read: neither a date nor filler"
     return None
 
 
@@ -903,6 +916,9 @@ def read_part(
     _year_ends(scan)
     _years(scan)
     from_now = _from_now(scan)
+    open_end = _OPEN_END.search(scan.folded)
+    if open_end:
+        scan.take(open_end.start(1), open_end.end(1))  # "từ năm 2026 trở đi": an open start
     if scan.errors:
         return UnknownDeadline(reason="; ".join(scan.errors))
 
@@ -966,6 +982,7 @@ def read_part(
     return combined
 
 
+_OPEN_END = re.compile(r"\btu\b.*?\b(tro di)\b")
 _POINTS = {"date", "month", "quarter", "half", "year"}
 
 

@@ -211,6 +211,47 @@ def test_the_families_of_issue_10(text: str, kind: str, due: list[str], start: s
     assert (result["kind"], result["due"], result["start"]) == (kind, due, start)
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # a word that speaks of time but is not read: the date beside it is not the deadline
+        ("Quý III/2025; theo tiến độ dự án", "tiến độ"),
+        ("Quý III/2025 theo lộ trình", "lộ trình"),
+        ("tháng 9 tới", "tới"),
+        ("trước ngày 30/4 mùa khô", "mùa"),
+        ("ngày 15 tháng 6 âm lịch", "âm lịch"),
+        # a word in no class of the lexicon: named, not skipped
+        ("Quý II/2025 nhưng xem xét hoãn", "hoãn"),
+        ("tháng 6/2025 rồi điều chỉnh", "rồi"),
+    ],
+)
+def test_a_leftover_word_that_is_not_filler_makes_the_cell_unknown(text: str, named: str):
+    deadline = parse_deadline(text, year=2025)
+    assert deadline.kind == "unknown"
+    assert named in deadline.reason  # type: ignore[union-attr]
+
+
+def test_task_words_around_a_deadline_are_filler():
+    assert read("Gửi báo cáo kết quả về Sở Y tế trước ngày 15/12/2025")["due"] == ["2025-12-15"]
+    assert read("xoá nhà tạm, nhà dột nát trước ngày 30/9/2025")["due"] == ["2025-09-30"]
+    assert read("hoàn thành đúng tiến độ trong quý II/2025")["due"] == ["2025-06-30"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # whole: ongoing from 2025; in parts: due at the end of 2025, then ongoing
+        "2025 và những năm tiếp theo",
+        # whole: each year 2025-2030; in parts: the range 2025-2030, then each year
+        "trong 5 năm 2025 - 2030, mỗi năm tăng cường ít nhất 1.000 bác sĩ",
+    ],
+)
+def test_a_cell_read_whole_and_in_parts_with_different_dates_is_unknown(text: str):
+    deadline = parse_deadline(text, year=2025)
+    assert deadline.kind == "unknown"
+    assert "two readings" in deadline.reason  # type: ignore[union-attr]
+
+
 def test_daily_and_weekly_cadences_are_recurrences():
     daily = read("hằng ngày")
     assert daily["kind"] == "recurring" and len(daily["due"]) == 365
