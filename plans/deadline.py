@@ -178,7 +178,8 @@ class RecurrenceRule(_Frozen):
     "trước ngày 5 của tháng đầu quý sau". `on` lists irregular due days instead, each in the
     period it falls in (Quảng Ninh: 30/03, 30/06, 30/09, 15/12); periods it does not name have
     no occurrence ("báo cáo 6 tháng trước 15/6" is the first half only). `after_days` counts
-    calendar days from the period's end instead ("15 ngày kể từ ngày kết thúc quý").
+    calendar days from the period's end instead ("15 ngày kể từ ngày kết thúc quý"); with
+    `weekday`-less weekly rules, "trước thứ Hai tuần sau" is `after_days: 1`.
     """
 
     every: Every
@@ -187,6 +188,7 @@ class RecurrenceRule(_Frozen):
     after_days: Annotated[int | None, Field(ge=1, le=366)] = None
     weekday: Annotated[int | None, Field(ge=1, le=7, description="1 = Monday; weekly only")] = None
     on: list[DayMonthField] | None = None
+    time: dt.time | None = Field(None, description='the time of day it is due: "trước 16 giờ hằng ngày"')
 
     @model_validator(mode="after")
     def _consistent(self) -> RecurrenceRule:
@@ -430,6 +432,8 @@ def _part_contract(deadline: Deadline, tz: dt.tzinfo) -> dict[str, Any]:
     due: list[str] = [d.isoformat() for d in dues]
     if isinstance(deadline, DateDeadline | RangeDeadline) and deadline.time is not None:
         due = [dt.datetime.combine(dues[-1], deadline.time, tz).isoformat()]
+    if isinstance(deadline, RecurringDeadline) and len(deadline.rules) == 1 and deadline.rules[0].time:
+        due = [dt.datetime.combine(day, deadline.rules[0].time, tz).isoformat() for day in dues]
     every = sorted({r.every for r in deadline.rules}, key=_EVERY_ORDER.index) if isinstance(
         deadline, RecurringDeadline) else None
     return {

@@ -223,7 +223,8 @@ def _slots(rule: dl.Deadline) -> list[Slot]:
     time_of_day = rule.time if isinstance(rule, dl.DateDeadline | dl.RangeDeadline) else None
     match rule:
         case dl.RecurringDeadline():
-            return [(label, first, due, "deadline", None) for label, first, due in rule.occurrences()]
+            at = rule.rules[0].time if len(rule.rules) == 1 else None  # "trước 16 giờ hằng ngày"
+            return [(label, first, due, "deadline", at) for label, first, due in rule.occurrences()]
         case dl.RangeDeadline(each_year=True, start=start, end=end):
             return [(str(y), date(y, 1, 1), date(y, 12, 31), "deadline", None)
                     for y in range(start.year, end.year + 1)]

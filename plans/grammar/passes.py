@@ -149,6 +149,14 @@ class _Scan:
         self._rest = self._rest[:start] + " " * (end - start) + self._rest[end:]
         self.hidden.update(range(start, end))
 
+    def rewrite(self, start: int, end: int, text: str) -> None:
+        """Put `text` in place of a span the patterns should read differently: "mười lăm" as
+        "15"; the words themselves are not left over."""
+        self.blank(start, end)
+        written = text.ljust(end - start)
+        self.folded = self.folded[:start] + written + self.folded[end:]
+        self._rest = self._rest[:start] + written + self._rest[end:]
+
     def matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         for match in pattern.finditer(self.folded):
             if match.end() > match.start() and self.free(match.start(), match.end()):
@@ -189,6 +197,74 @@ def _full_year(text: str | None, default: int) -> int:
     if not text:
         return default
     return int(text) if len(text) == 4 else 2000 + int(text)
+
+
+# "mười lăm ngày", "ba mươi (30) ngày": a count in words before a unit, read as its number.
+_DIGIT_WORDS = {"một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5,
+                "sáu": 6, "bảy": 7, "tám": 8, "chín": 9}
+_COUNT = re.compile(
+    r"(?<!\w)(?P<words>(?:(?:một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|linh|lẻ|"
+    r"trăm)\s+){0,5}(?:một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi))"
+    r"(?P<digits>\s*\(\s*\d{1,3}\s*\))?(?=\s+(?:ngày|tuần|tháng|năm|giờ)(?!\w))"
+)
+
+
+def _count_value(words: list[str]) -> int | None:
+    """The number "ba mươi lăm" (35), "mười lăm" (15), "một trăm linh năm" (105) says, or None."""
+    total, current = 0, 0
+    for word in words:
+        if word == "trăm":
+            if current == 0:
+                return None
+            total, current = total + current * 100, 0
+        elif word == "mười":
+            current += 10
+        elif word == "mươi":
+            if not 1 < current < 10:
+                return None
+            current *= 10
+        elif word in ("linh", "lẻ"):
+            continue
+        elif word in _DIGIT_WORDS:
+            if current % 10:
+                return None  # two digits in a row: "hai ba ngày" is no number
+            current += _DIGIT_WORDS[word]
+    return total + current or None
+
+
+def _counts_in_words(scan: _Scan) -> None:
+    for match in _COUNT.finditer(lower_each(scan.original)):
+        words = match.group("words").split()
+        if words == ["năm"] and re.match(r"\s+năm\b", scan.original[match.end():].lower()):
+            continue
+        value = _count_value(words)
+        if value is None or not scan.free(match.start(), match.end()):
+            continue
+        digits = match.group("digits")  # "mười (10) ngày": the words and the digits must agree
+        if digits and int(re.sub(r"\D", "", digits)) != value:
+            scan.errors.append(f"{match.group(0)!r}: the words and the digits differ")
+            continue
+        scan.rewrite(match.start(), match.end(), str(value))
+
+
+_NEXT_WEEKDAY = re.compile(
+    r"(?:(?:hang|moi)\s*tuan\s*,?\s*)?(?:bao cao\s*)?(?:truoc|cham nhat(?:\s*(?:la|vao))?|vao)?\s*"
+    r"(?:ngay\s*)?(?:thu\s*(?P<day>hai|ba|tu|nam|sau|bay|[2-7])|(?P<sunday>chu nhat))(?!\w)\s*"
+    r"(?:cua\s*)?tuan\s*(?:sau|ke tiep|tiep theo|lien sau|lien ke)(?!\w)"
+    r"(?:\s*,?\s*(?:hang|moi)\s*tuan)?"
+)
+_WEEKDAY = {"hai": 1, "ba": 2, "tu": 3, "nam": 4, "sau": 5, "bay": 6}
+
+
+def _next_weekday(scan: _Scan) -> int | None:
+    """"trước thứ Hai tuần sau": each week's work, due that many days after the week ends."""
+    for match in scan.matches(_NEXT_WEEKDAY):
+        scan.take(match.start(), match.end())
+        if match.group("sunday"):
+            return 7
+        day = match.group("day")
+        return _WEEKDAY.get(day) or int(day) - 1
+    return None
 
 
 # -- passes -----------------------------------------------------------------------------------
@@ -891,6 +967,7 @@ def read_part(
         scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
     for match in scan.matches(_VISION):
         scan.take(match.start(), match.end())
+    _counts_in_words(scan)
     _citations(scan)
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
@@ -902,6 +979,13 @@ def read_part(
             return RecurringDeadline(rules=[rule], years=years or [year])
         return _relative_deadline(scan, relative, issued, add_working_days)
 
+    next_week = _next_weekday(scan)
+    if next_week is not None:
+        problem = _leftover_problem(scan)
+        if problem or scan.pieces:
+            return UnknownDeadline(reason=problem or "a weekday and another deadline in one phrase")
+        return RecurringDeadline(rules=[RecurrenceRule(every="week", after_days=next_week)],
+                                 years=years or [year])
     ongoing, start = _ongoing(scan)
     recurrence = _recurrence(scan)
     _word_dates(scan)
@@ -940,6 +1024,8 @@ def read_part(
         if pieces or ongoing:
             return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
         rules, stated = recurrence
+        if time_of_day is not None and len(rules) == 1:
+            rules = [rules[0].model_copy(update={"time": time_of_day})]  # "trước 16 giờ hằng ngày"
         try:
             return RecurringDeadline(rules=rules, years=stated or years or [year])
         except ValidationError as error:

@@ -260,6 +260,46 @@ def test_daily_and_weekly_cadences_are_recurrences():
     assert len(fridays) == 52 and all(date.fromisoformat(d).isoweekday() == 5 for d in fridays)
 
 
+def test_the_hour_of_a_daily_cadence_is_kept():
+    daily = read("trước 16 giờ hằng ngày")
+    assert daily["kind"] == "recurring" and len(daily["due"]) == 365
+    assert daily["due"][0] == "2025-01-01T16:00:00+07:00"
+    assert all(due.endswith("T16:00:00+07:00") for due in daily["due"])
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday"),
+    [("trước thứ Hai tuần sau", 1), ("chậm nhất vào thứ Sáu của tuần sau", 5),
+     ("hằng tuần, trước thứ Ba tuần kế tiếp", 2)],
+)
+def test_a_weekday_of_the_next_week_is_each_weeks_deadline(text: str, weekday: int):
+    dues = [date.fromisoformat(d) for d in read(text)["due"]]
+    assert len(dues) == 52 and all(d.isoweekday() == weekday for d in dues)
+    assert dues[0] == date(2025, 1, 5) + timedelta(days=weekday)  # the week of 30/12-5/1, then
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("trong thời hạn mười lăm ngày kể từ ngày nhận hồ sơ", 15),
+     ("ba mươi ngày kể từ ngày nhận được báo cáo", 30),
+     ("trong vòng mười (10) ngày kể từ ngày nhận đơn", 10),
+     ("hai mươi mốt ngày kể từ ngày ký", 21)],
+)
+def test_counts_written_in_words(text: str, days: int):
+    deadline = parse_deadline(text, year=2025)
+    assert deadline.kind == "relative_to_event"
+    assert deadline.within == timedelta(days=days)  # type: ignore[union-attr]
+
+
+def test_words_and_digits_that_disagree_are_unknown():
+    assert read("trong vòng mười (15) ngày kể từ ngày nhận đơn")["kind"] == "unknown"
+
+
+def test_days_after_each_quarter_in_words():
+    assert read("trong thời hạn mười lăm ngày kể từ ngày kết thúc quý")["due"] == [
+        "2025-04-15", "2025-07-15", "2025-10-15", "2026-01-15"]
+
+
 def test_an_event_before_which_work_is_due_counts_backwards():
     deadline = parse_deadline("ít nhất 10 ngày làm việc trước ngày tổ chức", year=2025)
     assert deadline.kind == "relative_to_event"
