@@ -51,7 +51,7 @@ def measure(name: str, work: Callable[[], int], repeat: int = 5) -> None:
 def phrases() -> list[tuple[str, int]]:
     items = []
     for name in ("deadline_phrases_real.yaml", "deadline_phrases_heldout.yaml",
-                 "deadline_phrases_third.yaml"):
+                 "deadline_phrases_third.yaml", "deadline_phrases_fourth.yaml"):
         items += [(i["text"], i["year"]) for i in yaml.safe_load(
             (ROOT / "tests/data" / name).read_text("utf-8"))]
     return items

@@ -33,6 +33,14 @@ AddWorkingDays = Callable[[date, int], date]
 MAX_TOKENS = 60  # the longest real cell has 40 tokens; the structure parse grows faster than linearly
 # What can join parts (see `structure`): a cell without any is one part.
 _SEPARATOR = re.compile(r"[;,+&()]|\b(?:và|sau đó|tiếp tục|tiếp theo đó|hoặc)\b", re.IGNORECASE)
+# The token kinds a part needs to read alone.
+_DATED = frozenset({"DATE", "DAY_MONTH", "MONTH_YEAR", "YEAR", "NUMBER", "ROMAN", "TIME", "EVERY",
+                    "ONGOING", "AD_HOC", "CONDITION", "UNIT", "CITATION"})
+# A part that is only a cadence qualifies the next one.
+_CADENCE_ONLY = re.compile(r"\s*(?:dinh ky\s*)?(?:hang|moi)\s*(?:nam|qu[yi]|thang|tuan|ngay)\s*")
+# "thời điểm báo cáo là 31/5, thời hạn gửi báo cáo là 30/6": the date the figures are taken is no
+# obligation; the deadline is the other part.
+_CUT_OFF = re.compile(r"\bthoi diem (?:bao cao|lay so lieu|chot so lieu)\b|\bchot so lieu\b")
 _NOT_OBLIGATIONS = re.compile(r"\b(?:khoi cong|khoi dong|bat dau)\b|%")
 
 
@@ -100,14 +108,23 @@ def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline
     start = shape.parts[0][0]
     for index, (_, end) in enumerate(shape.parts):
         last_piece = index == len(shape.parts) - 1
-        reading = read(text_of(start, end))
+        piece = text_of(start, end)
+        if not last_piece and (_CADENCE_ONLY.fullmatch(fold(piece)) or not any(
+                lexeme.kind in _DATED for lexeme in lexemes[start:end])):
+            # "hằng năm, trước ngày 05/12": the cadence belongs to what follows; "Bộ Khoa học và
+            # Công nghệ, ..." has nothing to read alone.
+            continue
+        reading = read(piece)
         if isinstance(reading, dl.UnknownDeadline):
             if last_piece:
                 return reading
             continue
-        parts.append(reading)
+        if not _CUT_OFF.search(fold(piece)):
+            parts.append(reading)
         if not last_piece:
             start = shape.parts[index + 1][0]
+    if not parts:
+        return dl.UnknownDeadline(reason="only the date the figures are taken, no deadline")
     note = text_of(*shape.ad_hoc).strip(" ,()") if shape.ad_hoc else None
     return _compose(parts, note)
 

@@ -27,7 +27,19 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII of exactly the same length: 'Quí IV' -> 'qui iv', 'Đồng' -> 'dong'."""
-    return "".join([_fold_char(char) for char in text])
+    new = set(text).difference(_FOLDED)
+    if new:  # the table grows with the characters seen; then folding is C-fast
+        if len(_FOLDED) + len(new) > _MAX_TABLE:  # arbitrary input must not grow it for ever
+            return "".join([_fold_char(char) for char in text])
+        _FOLDED.update(new)
+        _FOLD_TABLE.update({ord(char): _fold_char(char) for char in new})
+    return text.translate(_FOLD_TABLE)
+
+
+_MAX_TABLE = 4096
+
+_FOLDED: set[str] = set()
+_FOLD_TABLE: dict[int, str] = {}
 
 
 @lru_cache(maxsize=4096)
@@ -42,6 +54,9 @@ def _fold_char(char: str) -> str:
 
 def lower_each(text: str) -> str:
     """Lower case, one character for one: 'İ'.lower() is two characters, which would shift spans."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
     return "".join([_lower_char(char) for char in text])
 
 

@@ -63,6 +63,10 @@ _BEFORE = re.compile(
     r"(?:truoc|cham nhat|muon nhat|han chot|khong (?:qua|muon hon|cham hon)|den het|han|xong|"
     r"hoan thanh|den)\s*(?:la\s*|vao\s*|truoc\s*)?(?:ngay\s*)?$|cham nhat\s*trong\s*ngay\s*$"
 )
+# "hạn chót xác nhận nhập học đợt 1 là 17h ngày 30.8", "hoàn thành triển khai hồ sơ ... vào 31/12"
+_BEFORE_LEAD = re.compile(
+    r"\b(?:han chot|han cuoi|thoi han|hoan thanh|cham nhat|muon nhat)\b[^;,.]*\b(?:la|vao)\s*(?:ngay\s*)?$"
+)
 _BEFORE_AFTER = re.compile(r"^\s*,?\s*(?:la\s*)?(?:han\s*(?:cuoi|chot)|thoi han cuoi)")
 _FILLER = re.compile(
     r"\b(?:" + "|".join(re.escape(word) for word in sorted(
@@ -78,10 +82,10 @@ _POISON = re.compile(
     r"(?<!\w)(?:giữa|hoặc|tùy|tuỳ|trừ|khoảng(?! thời gian)|chưa|sau|(?<!bắt )đầu(?! tư)|sớm|"
     r"muộn(?! nhất| hơn)|ước|nếu|ngoài|chiều|sáng|tuần|không(?! quá| muộn| chậm| ít)|hiệu lực|"
     # time and counting words whose folded spelling is also a task's word ("tám"/"tạm")
-    r"(?<!đúng )tiến độ(?!\s*:)|lộ trình(?!\s*:)|kịp|ngày mai|tiếp theo|liền|cuối cùng|âm lịch|"
+    r"(?<!đúng )tiến độ(?!\s*:)|lộ trình(?!\s*:)|kịp(?! thời)|ngày mai|tiếp theo|liền|cuối cùng|âm lịch|"
     r"tết|trở đi|"
     r"thứ(?!\s*\d)|lúc|(?:" + _COUNT_WORD + r")(?=(?:\s+(?:" + _COUNT_WORD + r"))*\s+(?:ngày|tuần|"
-    r"tháng|quý|năm|giờ|lần|đợt|kỳ)(?!\w))|"
+    r"tháng|quý|năm|giờ|đợt|kỳ)(?!\w))|"
     r"đó|kia|tới(?!\s*(?:hết|ngày|tháng|quý|năm|\d))|trễ|hạn chế|gần|mùa|lặp|hoãn|chậm(?! nhất| hơn| trễ))"
     r"(?!\w)"
 )
@@ -97,6 +101,9 @@ _QUANTITY = re.compile(
 _VISION = re.compile(
     r"(?:,\s*)?(?:va\s*)?(?:dinh huong|tam nhin)\s*(?:den\s*)?(?:nam\s*)?(?:19|20)\d{2}"
 )
+# The period a report's figures cover, not when it is due: "(kỳ báo cáo tính từ ngày 01/01 đến hết
+# ngày 31/12)", "số liệu tính từ ...".
+_DATA_PERIOD = re.compile(r"\(\s*(?:ky bao cao|so lieu)[^()]*\)")
 _YEAR_END = re.compile(r"\b(?:den\s*)?(?:het|cuoi)\s*nam\b(?!\s*(?:nay\s*)?(?:19|20)\d{2})")
 _START_ONLY = re.compile(r"(?:^|[\s,(:])(?:bat dau\s*)?tu\s*(?:ngay\s*|nam\s*|thang\s*|qu[yi]\s*)?$")
 _ORDINAL_DAY = re.compile(r"(?<=ngay )thu(?= ?\d)")
@@ -157,7 +164,11 @@ class _Scan:
         self.folded = self.folded[:start] + written + self.folded[end:]
         self._rest = self._rest[:start] + written + self._rest[end:]
 
-    def matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    def matches(self, pattern: re.Pattern[str], *needles: str) -> Iterator[re.Match[str]]:
+        """The free matches; with `needles`, none unless the text holds one of them (cheaper than
+        letting a pattern try every position)."""
+        if needles and not any(needle in self.folded for needle in needles):
+            return
         for match in pattern.finditer(self.folded):
             if match.end() > match.start() and self.free(match.start(), match.end()):
                 yield match
@@ -175,6 +186,23 @@ class _Scan:
 
     def leftover(self) -> str:
         return self._rest
+
+    def unread_original(self) -> str:
+        """The lower-cased original with every taken or hidden span blanked."""
+        text = lower_each(self.original)
+        mask = bytearray(self.taken)
+        for i in self.hidden:
+            mask[i] = 1
+        pieces, last = [], 0
+        for run in _RUNS.finditer(mask):
+            pieces += [text[last : run.start()], " " * (run.end() - run.start())]
+            last = run.end()
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+
+_RUNS = re.compile(rb"\x01+")
+_DIGIT = re.compile(r"\d")
 
 
 def _year_of(match: re.Match[str], default: int) -> int:
@@ -209,6 +237,10 @@ _COUNT = re.compile(
 )
 
 
+_COUNT_FOLDED = re.compile(
+    r"\b(?:mot|mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi)\s+(?:ngay|tuan|thang|nam|gio)\b")
+
+
 def _count_value(words: list[str]) -> int | None:
     """The number "ba mươi lăm" (35), "mười lăm" (15), "một trăm linh năm" (105) says, or None."""
     total, current = 0, 0
@@ -233,6 +265,8 @@ def _count_value(words: list[str]) -> int | None:
 
 
 def _counts_in_words(scan: _Scan) -> None:
+    if not _COUNT_FOLDED.search(scan.folded):
+        return
     for match in _COUNT.finditer(lower_each(scan.original)):
         words = match.group("words").split()
         if words == ["năm"] and re.match(r"\s+năm\b", scan.original[match.end():].lower()):
@@ -258,6 +292,8 @@ _WEEKDAY = {"hai": 1, "ba": 2, "tu": 3, "nam": 4, "sau": 5, "bay": 6}
 
 def _next_weekday(scan: _Scan) -> int | None:
     """"trước thứ Hai tuần sau": each week's work, due that many days after the week ends."""
+    if "tuan" not in scan.folded:
+        return None
     for match in scan.matches(_NEXT_WEEKDAY):
         scan.take(match.start(), match.end())
         if match.group("sunday"):
@@ -306,6 +342,7 @@ _PERIOD_END = re.compile(
     r"(?:ngay |thoi diem |khi )?ket thuc\s*(?P<period>qu[yi]|nam(?: duong lich)?|thang|"
     r"(?:0?6|sau) thang(?: dau nam)?)\W*$"
 )
+_FINANCIAL_YEAR = re.compile(r"\bnam tai chinh\b")
 _PERIOD_OF: dict[str, Every] = {"quy": "quarter", "qui": "quarter", "nam": "year", "thang": "month"}
 
 
@@ -321,13 +358,13 @@ def _period_end(event: str) -> Every | None:
 def _relative(scan: _Scan) -> tuple[timedelta, int | None, str, bool] | None:
     """(time allowed, or working days allowed; the event; whether it is the plan's own issue).
     Backwards from the event ("ít nhất 30 ngày trước khi hết hạn"), the time is negative."""
-    for match in scan.matches(_BEFORE_EVENT):
+    for match in scan.matches(_BEFORE_EVENT, "truoc"):
         event = scan.original[match.start("event") :].strip(" .;:,()")
         scan.take(match.start(), len(scan.folded))
         n = int(match.group("n"))
         working = -n if match.group("work") and match.group("unit") == "ngay" else None
         return -n * _UNIT[match.group("unit")], working, event, False
-    for match in scan.matches(_RELATIVE):
+    for match in scan.matches(_RELATIVE, "ke tu", "tinh tu", "sau"):
         event = scan.original[match.start("event") :].strip(" .;:,()")
         own = bool(_OWN_ISSUE.search(match.group("event")))
         scan.take(match.start(), len(scan.folded))
@@ -403,8 +440,8 @@ _EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
                 r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao qu[yi]\b|\bdinh ky qu[yi]\b"),
      "quarter"),
     (re.compile(r"\b(?:0?6|sau)\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bdinh ky\s*(?:0?6|sau)\s*thang\b|"
-                r"\bbao cao\s*(?:0?6|sau)\s*thang\b|\b(?:hang|moi)\s*6\s*thang\b|\bnua nam\s*(?:/|mot|1)"
-                r"\s*lan\b|\b0?6\s*thang\s*,\s*(?:12|mot nam)\b"),
+                r"\bbao cao\s*(?:0?6|sau)\s*thang(?:\s*(?:dau|cuoi)\s*nam)?\b|\b(?:hang|moi)\s*6\s*thang\b|"
+                r"\bnua nam\s*(?:/|mot|1)\s*lan\b|\b0?6\s*thang\s*,\s*(?:12|mot nam)\b"),
      "half_year"),
     (re.compile(r"\b(?:hang|moi|tung)\s*nam\b|(?<!\d)(?<!\d )\bnam\s*(?:/|mot|1|01)\s*lan\b|"
                 r"\b12\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao nam\b|\bdinh ky nam\b|"
@@ -434,7 +471,9 @@ def _clauses(folded: str) -> list[tuple[int, int]]:
     with no cadence of its own belongs to the report named after it: "Ngày 20 tháng 6: báo cáo
     6 tháng"."""
     cuts = [0]
-    for match in re.finditer(r";|\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)", folded):
+    # "đối với báo cáo 6 tháng đầu năm" names the report of the clause it ends; it starts none
+    for match in re.finditer(r";|(?<!doi voi )\bbao cao (?=(?:thang|qu[yi]|nam|(?:0?6|sau) thang)\b)",
+                             folded):
         if match.start() > cuts[-1]:
             cuts.append(match.start())
     cuts.append(len(folded))
@@ -462,7 +501,8 @@ def _recurrence(scan: _Scan) -> tuple[list[RecurrenceRule], list[int] | None] | 
                 for match in pattern.finditer(clause)
                 if scan.free(start + match.start(), start + match.end())
             ]
-        explicit = list(_DAY_OF_MONTHS.finditer(clause))
+        explicit = [m for m in _DAY_OF_MONTHS.finditer(clause)
+                    if scan.free(start + m.start(), start + m.end())]
         if not everies:
             pairs = sum(len(re.findall(r"\d{1,2}", m.group("months"))) for m in explicit)
             implied = _implied_every(clause)
@@ -520,7 +560,7 @@ def _implied_every(clause: str) -> Every | None:
         return "quarter"
     if re.search(r"\bnam\b", rel):
         return "year"
-    if re.search(r"hang|moi|thang\s*(?:sau|tiep theo|ke tiep)", rel):
+    if re.search(r"\b(?:hang|moi)\b|\bthang\s*(?:sau|tiep theo|ke tiep)\b", rel):
         return "month"
     return None
 
@@ -595,6 +635,9 @@ _DATE_WORDS = re.compile(
 _DAY_RANGE = re.compile(
     r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})"
     r"(?:\s*/\s*(?P<y>\d{4}))?(?![\d/])"
+    # "từ ngày 15 đến 22-10-2014", "từ 17 đến 20.8": the first day takes the second's month
+    r"|(?<=tu )(?:ngay\s*)?(?P<f1>\d{1,2})\s*(?:den|toi)\s*(?:ngay\s*)?(?P<f2>\d{1,2})\s*"
+    r"(?P<fs>[/.\-])\s*(?P<fm>\d{1,2})(?:\s*(?P=fs)\s*(?P<fy>\d{4}))?(?![\d/.\-])"
     r"|(?<![\d/.])(?P<a>\d{1,2})\s*/\s*(?P<am>\d{1,2})\s*-\s*(?P<b>\d{1,2})\s*/\s*(?P<bm>\d{1,2})"
     r"(?:\s*/\s*(?P<by>\d{4}))?(?![\d/])"
 )
@@ -623,7 +666,7 @@ _NEXT_YEAR = re.compile(
 
 def _next_year(scan: _Scan) -> bool:
     """"... năm sau": what the phrase dates without a year falls in the next year."""
-    for match in scan.matches(_NEXT_YEAR):
+    for match in scan.matches(_NEXT_YEAR, "sau", "tiep", "ke tiep", "lien"):
         scan.take(match.start(), match.end())
         scan.year += 1
         return True
@@ -631,12 +674,19 @@ def _next_year(scan: _Scan) -> bool:
 
 
 def _word_dates(scan: _Scan) -> None:
-    _add_dates(scan, _DATE_WORDS)
+    _add_dates(scan, _DATE_WORDS, "thang")
 
 
 def _numeric_dates(scan: _Scan) -> None:
-    for match in scan.matches(_DAY_RANGE):
+    for match in scan.matches(_DAY_RANGE, "-", "den", "toi"):
         g = match.groupdict()
+        if g["f1"]:
+            year = _full_year(g["fy"], scan.year)
+            first = _safe_date(scan, year, int(g["fm"]), int(g["f1"]))
+            last = _safe_date(scan, year, int(g["fm"]), int(g["f2"]))
+            if first and last and first < last:
+                scan.add(match, "day_range", (first, last), explicit_year=bool(g["fy"]))
+            continue
         if g["d1"]:
             year = _full_year(g["y"], scan.year)
             first = _safe_date(scan, year, int(g["m"]), int(g["d1"]))
@@ -655,8 +705,8 @@ def _numeric_dates(scan: _Scan) -> None:
     _add_dates(scan, _DATE)
 
 
-def _add_dates(scan: _Scan, pattern: re.Pattern[str]) -> None:
-    for match in scan.matches(pattern):
+def _add_dates(scan: _Scan, pattern: re.Pattern[str], *needles: str) -> None:
+    for match in scan.matches(pattern, *needles):
         if re.search(r"thang\s*$", scan.before(match.start(), 8)):
             continue  # "tháng 6-7/2025" is a month range, not 6 July
         year = _full_year(match.group("y"), scan.year)
@@ -666,6 +716,7 @@ def _add_dates(scan: _Scan, pattern: re.Pattern[str]) -> None:
         at = _attached_time(scan, match)
         context = _TIME.sub(" ", scan.before(match.start()))
         before = bool(_BEFORE.search(context)) or bool(
+            _BEFORE_LEAD.search(_TIME.sub(" ", scan.before(match.start(), 80)))) or bool(
             _BEFORE_AFTER.search(_TIME.sub(" ", scan.after(match.end()))))
         scan.add(match, "date", _Day(day, before, at) if day else None,
                  explicit_year=bool(match.group("y") or match.groupdict().get("next")))
@@ -718,7 +769,7 @@ _FIRST_MONTHS = re.compile(
 
 
 def _halves(scan: _Scan) -> None:
-    for match in scan.matches(_FIRST_MONTHS):
+    for match in scan.matches(_FIRST_MONTHS, "thang"):
         n, year = int(match.group("n")), _year_of(match, scan.year)
         if n == 6 or not 1 <= n <= 12 or not re.search(r"thang\s*dau|\d{4}", match.group(0)):
             continue
@@ -728,7 +779,7 @@ def _halves(scan: _Scan) -> None:
             scan.add(match, "year", (year, False))
         else:
             scan.add(match, "months_from_january", (year, n))
-    for match in scan.matches(_HALF):
+    for match in scan.matches(_HALF, "thang", "nua"):
         which = match.group("which") or match.group("which2")
         year = int(match.group("year") or match.group("year2") or scan.year)
         scan.add(match, "half", (year, 1 if which == "dau" else 2))
@@ -789,6 +840,9 @@ _YEAR_RANGE = re.compile(
 _YEAR = re.compile(r"(?<![\d/.])(?P<year>(?:19|20)\d{2})(?![\d/])")
 
 
+_COUNTED_YEARS = re.compile(r"(?<![\d/])\d{1,2}\s*nam\s*(?=(?:19|20)\d{2}\s*-)")
+
+
 def _year_ends(scan: _Scan) -> None:
     """"đến hết năm", "cuối năm" with no year: the end of the plan's year."""
     for match in scan.matches(_YEAR_END):
@@ -796,7 +850,7 @@ def _year_ends(scan: _Scan) -> None:
 
 
 def _years(scan: _Scan) -> None:
-    for match in scan.matches(re.compile(r"(?<![\d/])\d{1,2}\s*nam\s*(?=(?:19|20)\d{2}\s*-)")):
+    for match in scan.matches(_COUNTED_YEARS, "-"):
         scan.take(match.start(), match.end())  # "5 năm 2026-2030": the count the range states
     for match in scan.matches(_YEAR_RANGE):
         a, b = int(match.group("a")), int(match.group("b"))
@@ -866,8 +920,9 @@ def _single(piece: _Piece, time_of_day: time | None) -> Deadline | None:
 
 
 _JOIN = re.compile(
-    r"^\s*(?:-|–|,|den het|den|toi|va|cho den truoc|cho den|;)?\s*"
-    r"(?:ket thuc\s*(?:truoc|vao)?)?\s*(?:het\s*)?(?:ngay\s*|nam\s*|cuoi\s*)?$"
+    r"^\s*(?:-|–|,|;)?\s*(?:va\s*)?(?:(?:se|du kien|dien ra)\s*)*(?:keo dai\s*)?"
+    r"(?:den het|den|toi|cho den truoc|cho den)?\s*"
+    r"(?:ket thuc\s*(?:cham nhat\s*)?(?:truoc|vao)?)?\s*(?:het\s*)?(?:ngay\s*|nam\s*|cuoi\s*)?$"
 )
 
 
@@ -923,14 +978,12 @@ def _in_year(bounds: tuple[date, date], year: int) -> tuple[date, date]:
 
 
 def _leftover_problem(scan: _Scan) -> str | None:
-    rest = _QUANTITY.sub(lambda m: " " * len(m.group()), scan.leftover())
+    rest = scan.leftover()
+    if _DIGIT.search(rest):
+        rest = _QUANTITY.sub(lambda m: " " * len(m.group()), rest)
     if re.search(r"\d", rest):
         return f"unread number in {scan.original!r}"
-    accented = "".join(
-        " " if taken or i in scan.hidden else char
-        for i, (char, taken) in enumerate(zip(lower_each(scan.original), scan.taken, strict=True))
-    )
-    poison = _POISON.search(accented)
+    poison = _POISON.search(scan.unread_original())
     if poison:
         return f"the word {poison.group(0)!r} changes the meaning"
     for match in _FILLER.finditer(rest):
@@ -961,16 +1014,20 @@ def read_part(
         return UnknownDeadline(reason="empty")
     scan = _Scan(original=original, folded=fold(original), year=year)
 
-    for match in scan.matches(_ORDINAL_DAY):
+    for match in scan.matches(_ORDINAL_DAY, "ngay thu"):
         scan.blank(match.start(), match.end())  # "ngày thứ 20" is day 20
-    for match in scan.matches(_NUMBER_WORDS):
+    for match in scan.matches(_NUMBER_WORDS, "("):
         scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
-    for match in scan.matches(_VISION):
+    for match in scan.matches(_VISION, "tam nhin", "dinh huong"):
+        scan.take(match.start(), match.end())
+    for match in scan.matches(_DATA_PERIOD, "("):
         scan.take(match.start(), match.end())
     _counts_in_words(scan)
     _citations(scan)
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
+    if relative is not None and _FINANCIAL_YEAR.search(fold(relative[2])):
+        return UnknownDeadline(reason="a financial year's end: not the calendar year's, so not known")
     if relative is not None:
         every = _period_end(fold(relative[2]))
         if every is not None and relative[1] is None and relative[0] >= timedelta(days=1):
@@ -1024,6 +1081,13 @@ def read_part(
         if pieces or ongoing:
             return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
         rules, stated = recurrence
+        if next_year:
+            # "trước ngày 10/01 năm tiếp theo đối với báo cáo năm": each year's, due the next year
+            if any(r.every != "year" or not r.on or len(r.on) != 1 for r in rules):
+                return UnknownDeadline(reason="'năm sau' with a schedule that is not yearly")
+            rules = [RecurrenceRule(every="year", day=r.on[0].day,  # type: ignore[index]
+                                    month_shift=r.on[0].month, time=r.time)  # type: ignore[index]
+                     for r in rules]
         if time_of_day is not None and len(rules) == 1:
             rules = [rules[0].model_copy(update={"time": time_of_day})]  # "trước 16 giờ hằng ngày"
         try:
