@@ -455,7 +455,8 @@ _DAY_OF_MONTHS = re.compile(
 _DAY_OF_PERIOD = re.compile(
     r"ngay\s*(?P<day>\d{1,2}|cuoi cung)\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?P<which>dau tien|dau|"
     r"thu hai|thu ba|cuoi cung|cuoi)\s*(?:cua\s*)?(?:moi\s*|cac\s*)?(?P<period>qu[yi]|ky|nam)"
-    r"(?P<next>\s*(?:sau|tiep theo|ke tiep|lien ke|lien sau)(?:\s*qu[yi] (?:bao cao|phat sinh))?)?"
+    r"(?P<next>\s*(?:sau|tiep theo|ke tiep|lien ke|lien sau)(?:\s*lien ke)?"
+    r"(?:\s*qu[yi] (?:bao cao|phat sinh))?)?"
     r"|thang\s*(?:sau|tiep theo|ke tiep)(?:\s*thang (?:bao cao|phat sinh))?|(?:hang|moi)\s*thang|"
     r"(?:nam|qu[yi])\s*(?:sau|tiep theo)|thang bao cao))"
 )
