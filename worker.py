@@ -18,9 +18,10 @@ from temporalio.worker import Worker
 from activities.anchors import Anchoring
 from activities.archive import Archiver
 from activities.audit import AuditActivities
-from activities.channels import Channel, EmailChannel
+from activities.channels import Channel
 from activities.digest import DigestActivities
 from activities.notify import ContactsBook, Notifier
+from activities.smtp import EmailChannel
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, keys, logs
 from dondoc.settings import Settings, load_settings
@@ -41,7 +42,9 @@ def channels(settings: Settings, ledger: Ledger) -> dict[str, Channel]:
     """The channels the settings configure; none means notices go to the local outbox."""
     out: dict[str, Channel] = {}
     if settings.smtp_url is not None:
-        out["email"] = EmailChannel(settings.smtp_url.get_secret_value())
+        out["email"] = EmailChannel(settings.smtp_url.get_secret_value(),
+                                    connections=settings.smtp_connections,
+                                    timeout=settings.smtp_timeout.total_seconds())
     if settings.zalo_app_id and settings.zalo_secret_key and settings.zalo_refresh_token:
         config = ZaloConfig(
             oa_base_url=settings.zalo_oa_base_url, zns_base_url=settings.zns_base_url,

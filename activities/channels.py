@@ -1,15 +1,11 @@
-"""Sending one message to one address, through Apprise: what a channel must say back."""
+"""Sending one message to one address: what a channel is given and what it must say back.
+E-mail goes over SMTP (activities/smtp.py), Zalo through Apprise (activities/zalo.py)."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import quote
-
-import apprise
-
-from plans.masking import mask
 
 
 @dataclass(frozen=True)
@@ -37,36 +33,8 @@ class Message:
 class Channel(Protocol):
     name: str
 
-    def send(self, address: str, message: Message) -> Sent: ...
-
-
-class EmailChannel:
-    """E-mail over SMTP: `DONDOC_SMTP_URL` is an Apprise mailto:// or mailtos:// URL naming the
-    server and the sender, without recipients; each message gets its own URL and result."""
-
-    name = "email"
-
-    def __init__(self, smtp_url: str) -> None:
-        if not smtp_url.startswith(("mailto://", "mailtos://")):
-            raise ValueError("DONDOC_SMTP_URL must be a mailto:// or mailtos:// URL")
-        self.smtp_url = smtp_url
-
-    def url(self, address: str, message: Message) -> str:
-        joiner = "&" if "?" in self.smtp_url else "?"
-        thread = quote(f"<{message.thread}@dondoc>", safe="")
-        return (f"{self.smtp_url}{joiner}to={quote(address, safe='@')}&format=html"
-                f"&+Auto-Submitted=auto-generated&+X-Application=dondoc"
-                f"&+In-Reply-To={thread}&+References={thread}")
-
-    def send(self, address: str, message: Message) -> Sent:
-        notifier = apprise.Apprise()
-        if not notifier.add(self.url(address, message)):
-            return Sent(ok=False, code="config", detail="DONDOC_SMTP_URL is not a valid URL")
-        result = notifier.notify(title=message.subject, body=message.html,
-                                 body_format=apprise.NotifyFormat.HTML, log_level=logging.INFO)
-        if result:
-            return Sent(ok=True)
-        detail = mask("; ".join(entry.message for item in result for entry in item.logs()))
-        # Apprise does not pass on the SMTP reply code: a refusal is retried with back-off,
-        # and the notifier gives the channel up after a few attempts (see notify.py).
-        return Sent(ok=False, retryable=True, code="smtp", detail=detail or "not sent")
+    def send(self, address: str, message: Message, *, key: str,
+             handed: Callable[[], None]) -> Sent:
+        """Send, calling `handed()` immediately before the network call that gives the message
+        to the provider; `key` is the provider-side idempotency key (Message-ID, tracking_id).
+        Every failure is a `Sent` with its reason, never an exception."""

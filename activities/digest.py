@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.channels import Message
-from activities.notify import Notifier, Outgoing
+from activities.notify import HEARTBEAT_EVERY, Notifier, Outgoing, heartbeating
 from plans.digest import Digest, DigestItem, digests
 from plans.vietnamese import format_date, format_date_long
 from storage.audit import AuditLog
@@ -72,10 +72,11 @@ class DigestActivities:
             self.audit.record_anchor(Anchor(
                 plan=digest.plan, rows=digest.audit_rows, head=digest.audit_head,
                 at=digest_date(digest), source="digest", reference=key))
-        return self.notifier.deliver(Outgoing(
-            key=key,
-            ref=f"{digest.plan}@digest", plan=plan, kind="digest", to=to,
-            render=lambda who, on_behalf: render_digest(digest, plan, who, on_behalf)))
+        with heartbeating(HEARTBEAT_EVERY):
+            return self.notifier.deliver(Outgoing(
+                key=key,
+                ref=f"{digest.plan}@digest", plan=plan, kind="digest", to=to,
+                render=lambda who, on_behalf: render_digest(digest, plan, who, on_behalf)))
 
 
 def with_anchor(digest: Digest, head: Anchor | None) -> Digest:

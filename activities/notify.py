@@ -2,15 +2,23 @@
 
 For each channel the recipient can be reached on (their preference first): the ledger says
 whether this notice already went out; if not, it is sent and the outcome recorded. A permanent
-failure (not a Zalo follower, no Zalo account, a refused token, an address that keeps bouncing)
-moves on to the next channel; a passing one (rate limit, SMTP refusal) fails the attempt so
-Temporal retries it with back-off. Someone reachable on no channel is reported to the plan's
-office instead. Without any channel configured, notices go to the local outbox (`dondoc dev`).
+failure (not a Zalo follower, no Zalo account, a refused token, an address the server refuses)
+moves on to the next channel; a passing one (rate limit, an unreachable server) fails the
+attempt so Temporal retries it with back-off. A channel never raises: whatever goes wrong is an
+outcome with its reason, recorded with addresses masked. Someone reachable on no channel is
+reported to the plan's office instead. Without any channel configured, notices go to the local
+outbox (`dondoc dev`).
+
+The activity heartbeats from a helper thread while it waits on the network, so a worker that
+died is noticed within the heartbeat timeout while a slow provider is given the time it takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +37,8 @@ from storage.ledger import Ledger
 from workflows.messages import Delivery, Notice, PlanContext, Recipient
 
 log = structlog.get_logger("dondoc.notify")
-GIVE_UP_AFTER = 5  # attempts of a channel that keeps failing without saying why (SMTP)
+GIVE_UP_AFTER = 5  # attempts of a channel that keeps failing for a passing reason
+HEARTBEAT_EVERY = 5.0  # seconds; the workflow's heartbeat timeout is a few of these
 
 
 class ContactsBook:
@@ -92,7 +101,8 @@ class Notifier:
             plan_id=notice.occurrence.plan_id, task_id=notice.occurrence.task_id,
             unit=notice.occurrence.unit_id, ref=notice.ref)
         try:
-            return self.deliver(for_notice(notice))
+            with heartbeating(HEARTBEAT_EVERY):
+                return self.deliver(for_notice(notice))
         finally:
             structlog.contextvars.clear_contextvars()
 
@@ -128,16 +138,20 @@ class Notifier:
                             recipient=masked, at=datetime.now(UTC))
         if status == "failed":
             return None
-        if status in ("interrupted", "uncertain"):
-            # An earlier attempt died between claiming and recording: the message may have
-            # left. Sending again could deliver it twice, so it is not, and that is recorded.
-            if status == "interrupted":
-                self.ledger.record(**route, outcome="uncertain",
-                                   detail="an earlier attempt stopped while sending")
-            log.warning("notice.uncertain", channel=channel, to=to.party.id, address=masked)
+        if status == "uncertain":  # settled so by an earlier version of dondoc
             return Delivery(key=item.key, outcome="uncertain", channel=channel,
                             recipient=masked, at=datetime.now(UTC))
-        sent = self.channels[channel].send(address, message)
+        if status == "busy":
+            raise ApplicationError(f"{channel} to {masked}: another attempt is sending it",
+                                   type="Busy", next_retry_delay=timedelta(seconds=10))
+        if status == "in_doubt":
+            # An attempt died after handing it to the provider: sent again under the same
+            # message id, which the mailbox (or Zalo, by tracking_id) shows once.
+            self.ledger.record(**route, outcome="in_doubt",
+                               detail="an attempt stopped after handing it to the provider; "
+                                      "sent again under the same message id")
+            log.warning("notice.resending", channel=channel, to=to.party.id, address=masked)
+        sent = self.send(channel, address, message, route)
         attempt = activity.info().attempt if activity.in_activity() else 1
         if sent.ok:
             self.ledger.record(**route, outcome="sent",
@@ -150,7 +164,7 @@ class Notifier:
             self.ledger.record(**route, outcome="retrying",
                                provider_code=sent.code, detail=sent.detail)
             log.warning("notice.retrying", channel=channel, to=to.party.id, address=masked,
-                        code=sent.code, attempt=attempt)
+                        code=sent.code, detail=sent.detail, attempt=attempt)
             raise ApplicationError(
                 f"{channel} to {masked}: {sent.detail}", type="Retrying",
                 next_retry_delay=_delay(sent, attempt))
@@ -159,6 +173,20 @@ class Notifier:
         log.warning("notice.failed", channel=channel, to=to.party.id, address=masked,
                     code=sent.code, detail=sent.detail)
         return None
+
+    def send(self, channel: str, address: str, message: Message, route: dict[str, str]) -> Sent:
+        """The channel's answer, with addresses masked; an exception becomes a passing failure
+        (a bug or an outage must not leave the delivery claimed with nothing recorded)."""
+        key = self.ledger.message_key(**route)
+        try:
+            sent = self.channels[channel].send(
+                address, message, key=key, handed=lambda: self.ledger.handed(**route))
+        except Exception as error:
+            log.warning("notice.channel_error", channel=channel,
+                        error=f"{type(error).__name__}: {error}")
+            sent = Sent(ok=False, retryable=True, code="error",
+                        detail=f"{type(error).__name__}: {error}")
+        return replace(sent, detail=mask(sent.detail) if sent.detail else None)
 
     def unreachable(self, item: Outgoing, *, tried: list[str]) -> Delivery:
         """Nobody could be reached: the plan's office is told, once, instead."""
@@ -184,6 +212,30 @@ class Notifier:
                  subject=message.subject)
         return Delivery(key=item.key, outcome=outcome if written else "already_sent",  # type: ignore[arg-type]
                         channel="outbox", recipient=item.to.party.id, at=now)
+
+
+@contextlib.contextmanager
+def heartbeating(every: float) -> Iterator[None]:
+    """Heartbeat every `every` seconds from a helper thread while the body runs: a sync
+    activity blocked on a provider cannot heartbeat itself."""
+    if not activity.in_activity():
+        yield
+        return
+    stop = threading.Event()
+    context = contextvars.copy_context()  # carries the activity's context to the thread
+
+    def beat() -> None:
+        while not stop.wait(every):
+            with contextlib.suppress(Exception):  # a late beat after completion is harmless
+                context.run(activity.heartbeat)
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _delay(sent: Sent, attempt: int) -> timedelta:

@@ -10,6 +10,7 @@ would burn it). Apprise 2.2 ships `zalo://` for the Zalo Bot service: dondoc reg
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -26,6 +27,7 @@ from storage.ledger import ZaloToken
 # Zalo's documented error codes, by what dondoc does about them.
 RETRYABLE = {-32: "rate limit", -100: "unknown error"}
 TOKEN = {-216: "access token invalid", -220: "access token expired", -124: "access token invalid"}
+TOKEN_CODES = {str(code) for code in TOKEN}
 PERMANENT = {
     -213: "user has not followed the OA", -230: "no interaction with the OA for 7 days",
     -232: "interaction expired", -227: "user banned or inactive", -244: "user refused this type",
@@ -211,18 +213,23 @@ class ZaloChannel:
         self.tokens = tokens
         self.config = config
 
-    def send(self, address: str, message: Message) -> Sent:
+    def send(self, address: str, message: Message, *, key: str,
+             handed: Callable[[], None]) -> Sent:
         try:
             token = self.tokens.access_token()
-            sent = self._send_once(token, address, message)
-            if sent.code is not None and int(sent.code) in TOKEN:
-                sent = self._send_once(
-                    self.tokens.access_token(force_refresh=True, stale=token), address, message)
+            sent = self._send_once(token, address, message, key, handed)
+            if sent.code in TOKEN_CODES:
+                sent = self._send_once(self.tokens.access_token(force_refresh=True, stale=token),
+                                       address, message, key, handed)
         except ZaloAuthError as error:
             return Sent(ok=False, code="oauth", detail=f"token refresh refused: {error}")
+        except (requests.RequestException, ValueError, KeyError) as error:
+            return Sent(ok=False, retryable=True, code="oauth-unreachable",
+                        detail=f"Zalo OAuth: {type(error).__name__}: {error}")
         return sent
 
-    def _send_once(self, token: str, address: str, message: Message) -> Sent:
+    def _send_once(self, token: str, address: str, message: Message, key: str,
+                   handed: Callable[[], None]) -> Sent:
         from apprise import Apprise
 
         if address.startswith("uid:"):
@@ -233,15 +240,24 @@ class ZaloChannel:
             template = self.config.templates.get(message.template or "")
             if template is None:
                 return Sent(ok=False, code="template",
-                            detail=f"no ZNS template for {message.template!r}")
+                            detail=f"no ZNS template for {message.template!r}: add it to "
+                                   "DONDOC_ZNS_TEMPLATES")
             plugin = NotifyZaloZNS(token=token, target=address, base=self.config.zns_base_url)
+            # tracking_id: the same on a resend, so the office can match Zalo's delivery
+            # webhook to the ledger and see a resend for what it is.
             body = json.dumps({"template_id": template, "template_data": message.template_data,
-                               "tracking_id": message.thread[:48]}, ensure_ascii=False)
+                               "tracking_id": key[:48]}, ensure_ascii=False)
         notifier = Apprise()
         notifier.add(plugin)
+        handed()
         notifier.notify(body=body)
-        sent = classify(int(plugin.answer.get("error", -100)))
-        data = plugin.answer.get("data") or {}
+        answer = plugin.answer
+        try:
+            code = int(answer.get("error", -100))
+        except (TypeError, ValueError):
+            code = -100
+        sent = classify(code)
+        data = answer.get("data") or {}
         return Sent(ok=sent.ok, retryable=sent.retryable, code=sent.code,
-                    detail=sent.detail or plugin.answer.get("message"),
+                    detail=sent.detail or answer.get("message"),
                     message_id=data.get("msg_id") or data.get("message_id"))

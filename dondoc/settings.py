@@ -35,7 +35,9 @@ class Settings(BaseSettings):
         None, description="folder of <plan id>.yaml contacts files; default: state folder/contacts")
 
     smtp_url: SecretStr | None = Field(
-        None, description="Apprise mailto:// or mailtos:// URL of the SMTP server and sender")
+        None, description="mailto:// or mailtos:// URL of the SMTP server and sender")
+    smtp_connections: int = Field(4, ge=1, description="SMTP connections a worker keeps open")
+    smtp_timeout: timedelta = Field(timedelta(seconds=20), description="per SMTP operation")
     zalo_app_id: str | None = None
     zalo_secret_key: SecretStr | None = None
     zalo_refresh_token: SecretStr | None = Field(None, description="the first one, from the OA")

@@ -1,8 +1,11 @@
 """The delivery ledger: every notice to every recipient on every channel, and each attempt.
 
-A row is claimed before a message leaves and marked sent right after, in their own
-transactions, so a retried activity, or a worker killed after the provider accepted the message
-and before Temporal heard back, finds it sent and does not send it again.
+A delivery is claimed ('pending'), marked 'handed' immediately before the provider's network
+call, and settled right after it, each in its own short transaction. So a retried activity, or
+a worker killed after the provider took the message, finds it sent; one killed before handing
+it over left it 'pending' and it is simply sent; only a delivery left 'handed' with no outcome
+is in doubt, and it is sent again under the same Message-ID (ZNS: tracking_id), which the
+mailbox shows once.
 """
 
 from __future__ import annotations
@@ -30,9 +33,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from plans.masking import mask
 from storage.base import Base, now
 
-DeliveryStatus = Literal["sending", "sent", "failed", "uncertain"]
-Outcome = Literal["sent", "retrying", "failed", "uncertain"]
-Claim = Literal["new", "retry", "interrupted", "sent", "failed", "uncertain"]
+# 'sending' and 'uncertain' are what rows written before the 'pending'/'handed' split hold.
+DeliveryStatus = Literal["pending", "handed", "sent", "failed", "sending", "uncertain"]
+Outcome = Literal["sent", "retrying", "failed", "in_doubt"]
+Claim = Literal["send", "in_doubt", "busy", "sent", "failed", "uncertain"]
+_CLAIMS: dict[str, Claim] = {
+    "pending": "send", "handed": "in_doubt", "sending": "in_doubt",
+    "sent": "sent", "failed": "failed", "uncertain": "uncertain",
+}
 
 class DeliveryRecord(Base):
     """One notice to one recipient on one channel."""
@@ -124,28 +132,42 @@ class Ledger:
                 found.route = route
         return found
 
+    def message_key(self, *, notice_key: str, channel: str, address: str) -> str:
+        """The provider-side idempotency key of one delivery (e-mail Message-ID, ZNS
+        tracking_id): the same on every attempt and every worker, revealing neither the notice
+        nor the address."""
+        route = self._route(channel, address)
+        return hashlib.sha256(f"{notice_key}\0{route}".encode()).hexdigest()[:40]
+
     def claim(self, *, notice_key: str, channel: str, address: str, ref: str,
               recipient: str) -> Claim:
-        """Claim the delivery of a notice to an address. 'new': send it; 'retry': the last
-        attempt failed in a way that allows another; 'interrupted': an attempt claimed it and
-        recorded nothing (it died while sending: the message may have left); otherwise the
-        settled status ('sent', 'failed', 'uncertain')."""
+        """Claim the delivery of a notice to an address. 'send': nobody has handed it to the
+        provider (new, died before handing it over, or failed in a way that allows another);
+        'in_doubt': an attempt handed it over and recorded no outcome (it died in the
+        provider's window): send it again, under the same message id; 'busy': another attempt
+        claimed it this instant; otherwise the settled status ('sent', 'failed', 'uncertain')."""
         with Session(self.engine) as session:
             existing = self._find(session, notice_key, channel, address)
             if existing is not None:
                 status = existing.status
-                claim = "retry" if status == "sending" and existing.attempts else "interrupted"
                 session.commit()  # keeps a re-keyed route
-                return status if status != "sending" else claim  # type: ignore[return-value]
+                return _CLAIMS[status]
             session.add(DeliveryRecord(
                 notice_key=notice_key, channel=channel, route=self._route(channel, address),
-                ref=ref, recipient=recipient, address=mask(address), status="sending"))
+                ref=ref, recipient=recipient, address=mask(address), status="pending"))
             try:
                 session.commit()
-            except IntegrityError:  # claimed by a concurrent attempt: it sends, not this one
-                session.rollback()
-                return "interrupted"
-            return "new"
+            except IntegrityError:  # claimed by a concurrent attempt
+                return "busy"
+            return "send"
+
+    def handed(self, *, notice_key: str, channel: str, address: str) -> None:
+        """The message is about to go to the provider: from here until its outcome is recorded,
+        a worker's death leaves it in doubt."""
+        with Session(self.engine) as session, session.begin():
+            delivery = self._find(session, notice_key, channel, address)
+            if delivery is not None:
+                delivery.status = "handed"
 
     def status(self, notice_key: str, channel: str, address: str) -> str | None:
         with Session(self.engine) as session:
@@ -157,17 +179,20 @@ class Ledger:
     def record(self, *, notice_key: str, channel: str, address: str, outcome: Outcome,
                provider_code: str | None = None, detail: str | None = None,
                message_id: str | None = None) -> None:
-        """One attempt's outcome; 'sent' and 'failed' also settle the delivery."""
-        with Session(self.engine) as session:
+        """One attempt's outcome. 'sent' and 'failed' settle the delivery; 'retrying' leaves it
+        for another attempt; 'in_doubt' notes an attempt that died in the provider's window."""
+        with Session(self.engine) as session, session.begin():
             delivery = self._find(session, notice_key, channel, address)
-            assert delivery is not None, "claim before recording"
+            if delivery is None:
+                raise LookupError(f"no claimed delivery for {notice_key} on {channel}")
             session.add(Attempt(delivery=delivery, outcome=outcome, provider_code=provider_code,
                                 detail=mask(detail) if detail else detail))
-            if outcome in ("sent", "failed", "uncertain"):
+            if outcome in ("sent", "failed"):
                 delivery.status = outcome
+            elif outcome == "retrying":
+                delivery.status = "pending"
             delivery.provider_code = provider_code or delivery.provider_code
             delivery.provider_message_id = message_id or delivery.provider_message_id
-            session.commit()
 
     def rekey_legacy(self, addresses: Iterable[tuple[str, str]]) -> int:
         """Re-key the rows still under the unkeyed hash of these (channel, address) pairs

@@ -1,10 +1,12 @@
-"""A worker killed while a reminder is on its way does not send it twice: the dev server, a
-worker subprocess sending e-mail to a real SMTP server, and that server killing the worker
-right after it took the message, before it answered."""
+"""A worker killed while a reminder is on its way neither loses it nor shows it twice: the dev
+server, a worker subprocess sending e-mail to a real SMTP server, and that server killing the
+worker right after it took the message, before it answered. The retry sends it again under the
+same Message-ID, which a mailbox shows once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -79,7 +81,7 @@ contacts:
 """
 
 
-def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
+def test_a_worker_killed_mid_send_resends_under_the_same_message_id(tmp_path: Path):
     state = tmp_path / "state"
     (tmp_path / "lien-he.yaml").write_text(CONTACTS, "utf-8")
     mailbox, smtp_port = KillingMailbox(), free_port()
@@ -127,18 +129,23 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
         while not escalated():
             assert time.monotonic() < deadline, f"no escalation; got {mailbox.messages}"
             time.sleep(0.5)
-        to_unit = [m["Subject"].split("]")[0] + "]" for r, m in mailbox.messages
+        to_unit = [(m["Message-ID"], m["Subject"].split("]")[0] + "]") for r, m in mailbox.messages
                    if r == ["giamdoc@ttyt-halong.example.invalid"]]
-        # The reminder the worker died sending went out once; the overdue notice is its own.
-        assert to_unit == ["[Đến hạn hôm nay]", "[Quá hạn]"]
+        # The reminder the worker died sending went out again under its Message-ID: the mailbox
+        # shows it once; the overdue notice is its own message.
+        assert [subject for _, subject in dict(to_unit).items()] == [
+            "[Đến hạn hôm nay]", "[Quá hạn]"]
+        assert [subject for _, subject in to_unit] == [
+            "[Đến hạn hôm nay]", "[Đến hạn hôm nay]", "[Quá hạn]"]
         history = json.loads(dondoc("history", "giao/T1", "--json"))
         sent = [(r["step"], r["recipient"], r["outcome"]) for r in history
                 if r["type"] in ("reminder.sent", "escalated")]
-        assert sent == [("reminder-PT40S", "HL", "uncertain"), ("overdue-notice", "HL", "sent"),
+        assert sent == [("reminder-PT40S", "HL", "sent"), ("overdue-notice", "HL", "sent"),
                         ("escalation-1", "pgd", "sent")]
         attempts = [[(a["channel"], a["outcome"]) for a in r["attempts"]] for r in history
                     if r["type"] in ("reminder.sent", "escalated")]
-        assert attempts == [[("email", "uncertain")], [("email", "sent")], [("email", "sent")]]
+        assert attempts == [[("email", "in_doubt"), ("email", "sent")], [("email", "sent")],
+                            [("email", "sent")]]
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -146,3 +153,129 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(tmp_path: Path):
                 worker.wait(timeout=30)
         server.stop()
         controller.stop()
+
+
+def storm_plan(due: datetime, units: int) -> str:
+    unit_lines = "\n".join(f"  - {{id: U{i:02d}, name: Trạm Y tế xã số {i}, kind: center, "
+                           "groups: [xa]}" for i in range(units))
+    return f"""\
+plan:
+  id: bao
+  title: Kế hoạch kiểm thử gửi thư khi worker bị dừng đột ngột
+  issuer: Sở Y tế
+  year: {due.year}
+units:
+  - {{id: VP, name: Văn phòng Sở Y tế, kind: department}}
+{unit_lines}
+groups:
+  - {{id: xa, name: Các trạm y tế xã}}
+people:
+  - {{id: pgd, name: Trần Văn B, title: Phó Giám đốc Sở}}
+  - {{id: bcd, title: Ban Chỉ đạo, kind: committee}}
+roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
+policy:
+  quiet_hours: null
+  reminders: [{{before: PT1H}}]
+  escalation: [{{after: P30D, to: leader}}]
+  escalation_repeat: null
+tasks:
+  - id: T1
+    source: Phụ lục I, dòng 1
+    title: Báo cáo số liệu tiêm chủng
+    for_each: {{group: xa}}
+    deadline: {{rule: {{kind: before_date, date: {due:%Y-%m-%d}, time: "{due:%H:%M:%S}"}}}}
+"""
+
+
+@pytest.mark.fault
+def test_a_worker_killed_at_random_moments_of_a_storm_loses_nothing(tmp_path: Path):
+    """Every notice reaches the SMTP server, each under one Message-ID however often it was
+    resent, and the ledger says each was sent, with that Message-ID."""
+    import random
+    import sqlite3
+
+    units, seed = 16, random.randrange(1_000_000)
+    rng = random.Random(seed)
+    kill_at = set(rng.sample(range(1, units), 3))  # on these arrivals, before the 250 answer
+    mailbox, smtp_port = KillingStormMailbox(kill_at), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    state = tmp_path / "state"
+    server = DevServer(state, port=free_port(), ui_port=free_port())
+    server.start()
+    env = {**os.environ, "DONDOC_STATE_DIR": str(state),
+           "DONDOC_TEMPORAL_ADDRESS": server.address,
+           "DONDOC_SMTP_URL": f"mailto://127.0.0.1:{smtp_port}?mode=insecure"
+                              "&from=nhacviec@syt.example.invalid&name=Sở Y tế"}
+    contacts = "plan: bao\ncontacts:\n" + "".join(
+        f"  - {{of: U{i:02d}, email: tram{i:02d}@xa.example.invalid, prefer: [email]}}\n"
+        for i in range(units)) + "  - {of: VP, email: vanphong@syt.example.invalid}\n"
+    (tmp_path / "lien-he.yaml").write_text(contacts, "utf-8")
+    workers: list[subprocess.Popen[bytes]] = []
+
+    def start_worker() -> None:
+        log = (tmp_path / "worker.log").open("ab")
+        workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log, stderr=log))
+        mailbox.worker_pid = workers[-1].pid
+
+    try:
+        asyncio.run(server.wait_ready())
+        reminder_at = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=25)
+        (tmp_path / "bao.yaml").write_text(storm_plan(reminder_at + timedelta(hours=1), units),
+                                           "utf-8")
+        start_worker()
+        loaded = subprocess.run([DONDOC, "load", str(tmp_path / "bao.yaml"), "--contacts",
+                                 str(tmp_path / "lien-he.yaml")], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stderr
+        # Also at a random moment while the storm is being sent, whatever the worker is doing.
+        wall_kill = reminder_at.timestamp() + rng.uniform(0.2, 3.0)
+        deadline = time.monotonic() + 240
+        while len({m["Message-ID"] for _, m in mailbox.messages}) < units:
+            assert time.monotonic() < deadline, f"seed {seed}: {len(mailbox.messages)} arrived"
+            if wall_kill and time.time() > wall_kill:
+                os.kill(workers[-1].pid, signal.SIGKILL)
+                wall_kill = 0
+            if workers[-1].poll() is not None:
+                start_worker()
+            time.sleep(0.1)
+        time.sleep(2)  # outcomes of the last sends reach the ledger
+        by_id: dict[str, list[list[str]]] = {}
+        for recipients, message in mailbox.messages:
+            by_id.setdefault(message["Message-ID"], []).append(recipients)
+        # Each notice under one Message-ID, to one recipient, whatever the resends.
+        assert sorted(r[0][0] for r in by_id.values()) == [
+            f"tram{i:02d}@xa.example.invalid" for i in range(units)], seed
+        assert all(len({tuple(r) for r in rs}) == 1 for rs in by_id.values()), seed
+        with sqlite3.connect(state / "dondoc.db") as db:
+            rows = db.execute("SELECT status, provider_message_id FROM deliveries").fetchall()
+            interrupted = db.execute("SELECT count(*) FROM delivery_attempts "
+                                     "WHERE outcome = 'in_doubt'").fetchone()[0]
+        assert sorted(rows) == sorted(("sent", mid) for mid in by_id), seed
+        resends = len(mailbox.messages) - len(by_id)
+        assert resends <= interrupted, seed  # a resend only for what was in doubt
+        print(f"seed {seed}: {len(workers) - 1} kills, {resends} resends, "
+              f"{interrupted} in doubt")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+        server.stop()
+        controller.stop()
+
+
+class KillingStormMailbox(Mailbox):
+    """Kills the worker on the chosen arrivals, after taking the message, before answering."""
+
+    def __init__(self, kill_at: set[int]) -> None:
+        super().__init__()
+        self.kill_at = kill_at
+        self.worker_pid: int | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) in self.kill_at and self.worker_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.worker_pid, signal.SIGKILL)
+        return answer

@@ -10,7 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from plans.digest import Digest
     from workflows.messages import PlanContext
-    from workflows.occurrence import ACTIVITY_RETRY
+    from workflows.occurrence import ACTIVITY_RETRY, NOTICE_HEARTBEAT, NOTICE_START_TO_CLOSE
 
 DIGEST_SCHEDULE = "dondoc-weekly-digest"
 
@@ -24,8 +24,9 @@ class DigestWorkflow:
             start_to_close_timeout=timedelta(minutes=5), retry_policy=ACTIVITY_RETRY)
         for digest, plan in built:
             await workflow.execute_activity(
-                "send_digest", args=[digest, plan], start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=ACTIVITY_RETRY, summary=f"{digest.plan} {digest.role}")
+                "send_digest", args=[digest, plan], start_to_close_timeout=NOTICE_START_TO_CLOSE,
+                heartbeat_timeout=NOTICE_HEARTBEAT, retry_policy=ACTIVITY_RETRY,
+                summary=f"{digest.plan} {digest.role}")
         return len(built)
 
 

@@ -66,6 +66,11 @@ LATE = timedelta(hours=1)  # a step fired later than this after its instant was 
 REVIEW_PERIOD = timedelta(days=30)  # a completed occurrence stays open this long for `reopen`
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
                              maximum_interval=timedelta(minutes=5))
+# Sending a notice: up to three routes, each an OAuth refresh and two tries, then the office's;
+# a live worker heartbeats every few seconds, so a dead one is noticed within the heartbeat
+# timeout while a slow provider gets the time it needs.
+NOTICE_START_TO_CLOSE = timedelta(minutes=10)
+NOTICE_HEARTBEAT = timedelta(seconds=20)
 
 PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
 TASK_ID = SearchAttributeKey.for_keyword("TaskId")
@@ -260,9 +265,8 @@ class OccurrenceWorkflow:
                     escalation_level=step.level,
                 ),
                 result_type=Delivery,
-                # Short, so a worker that died mid-send is noticed soon and the retry finds the
-                # ledger's answer; SMTP and Zalo answer in seconds.
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=NOTICE_START_TO_CLOSE,
+                heartbeat_timeout=NOTICE_HEARTBEAT,
                 retry_policy=ACTIVITY_RETRY,
                 summary=f"{step.name} -> {r.role} {r.party.id}",
             )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from activities.channels import EmailChannel
 from activities.digest import DigestActivities
 from activities.notify import ContactsBook, Notifier
+from activities.smtp import EmailChannel
 from dondoc.services.audit import digest_text
 from dondoc.services.load import plan_context
 from plans.digest import Digest, DigestItem

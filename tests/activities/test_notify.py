@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.channels import Channel, EmailChannel
+from activities.channels import Channel, Sent
 from activities.notify import ContactsBook, Notifier
+from activities.render import render
+from activities.smtp import EmailChannel
 from activities.zalo import PERMANENT, RETRYABLE, TokenStore, ZaloChannel, ZaloConfig
 from dondoc.services.load import plan_context
 from plans.schedule import expand
@@ -215,23 +218,42 @@ def test_someone_unreachable_is_reported_to_the_office(tmp_path, database_url, s
     assert "Không liên lạc được với Thành phố Hạ Long" in message.get_body(("plain",)).get_content()
 
 
-def test_an_address_that_keeps_bouncing_is_given_up_after_some_attempts(tmp_path, database_url,
-                                                                       smtp, monkeypatch):
+def test_an_address_the_server_refuses_falls_over_to_the_office_at_once(tmp_path, database_url,
+                                                                        smtp):
     mailbox, url = smtp
     sender = notifier(tmp_path, database_url, {"email": EmailChannel(url)})
     sender.contacts.folder.joinpath("thu.yaml").write_text(
         CONTACTS.replace("giamdoc@ttyt-halong", "bad-giamdoc@ttyt-halong"), "utf-8")
+    delivery = sender.send_notice(notice("HL"))
+    assert delivery.outcome == "rerouted"
+    assert [r for r, _ in mailbox.messages] == [["vanphong@syt.example.invalid"]]
+    refused = next(r for r in sender.ledger.deliveries() if r.recipient == "HL")
+    (attempt,) = refused.attempts
+    assert (refused.status, attempt.provider_code) == ("failed", "smtp-550")
+    assert attempt.detail == "SMTP server refused the recipient: 550 5.1.1 No such user"
+
+
+def test_an_unreachable_smtp_server_is_retried_and_gives_up_after_some_attempts(
+        tmp_path, database_url, monkeypatch):
+    from tests.activities.servers import free_port
+
+    dead = EmailChannel(f"mailto://127.0.0.1:{free_port()}?mode=insecure"
+                        "&from=nhacviec@syt.example.invalid", timeout=2)
+    sender = notifier(tmp_path, database_url, {"email": dead})
     attempts = iter(range(1, 10))
     monkeypatch.setattr("activities.notify.activity.in_activity", lambda: True)
     monkeypatch.setattr("activities.notify.activity.info",
                         lambda: type("Info", (), {"attempt": next(attempts)})())
+    monkeypatch.setattr("activities.notify.heartbeating", lambda every: contextlib.nullcontext())
     for _ in range(4):
-        with pytest.raises(ApplicationError):
+        with pytest.raises(ApplicationError) as retry:
             sender.send_notice(notice("HL"))
+        assert retry.value.type == "Retrying" and "giamdoc@" not in retry.value.message
     delivery = sender.send_notice(notice("HL"))  # the fifth attempt gives the channel up
-    assert delivery.outcome == "rerouted"
-    assert [r for r, _ in mailbox.messages] == [["vanphong@syt.example.invalid"]]
-    assert datetime.now(UTC) - delivery.at < timedelta(minutes=1)
+    assert delivery.outcome == "failed"  # and the office is unreachable the same way
+    row = next(r for r in sender.ledger.deliveries() if r.recipient == "HL")
+    assert [a.outcome for a in row.attempts] == ["retrying"] * 4 + ["failed"]
+    assert all(a.provider_code == "smtp-unreachable" for a in row.attempts)
 
 
 def test_without_channels_notices_go_to_the_outbox_once(tmp_path, database_url):
@@ -241,20 +263,60 @@ def test_without_channels_notices_go_to_the_outbox_once(tmp_path, database_url):
     assert len(list((tmp_path / "outbox").glob("*.json"))) == 1
 
 
-def test_an_attempt_that_died_while_sending_is_not_sent_again(tmp_path, database_url, smtp):
+def test_an_attempt_that_died_before_handing_it_over_is_simply_sent(tmp_path, database_url,
+                                                                     smtp):
     mailbox, url = smtp
     sender = notifier(tmp_path, database_url, {"email": EmailChannel(url)})
-    # The attempt claimed the delivery, handed the message to the server and died before it
-    # could record the outcome.
+    # The attempt claimed the delivery and died before the message left (rendering,
+    # connecting): nothing reached the server, nothing is in doubt.
     sender.ledger.claim(notice_key=notice("HL").key, channel="email",
                         address="giamdoc@ttyt-halong.example.invalid", ref="thu/T1",
                         recipient="HL")
-    retried = sender.send_notice(notice("HL"))
-    assert (retried.outcome, mailbox.messages) == ("uncertain", [])
+    assert sender.send_notice(notice("HL")).outcome == "sent"
+    assert len(mailbox.messages) == 1
     (row,) = sender.ledger.deliveries("thu/T1")
-    assert (row.status, row.attempts[-1].detail) == (
-        "uncertain", "an earlier attempt stopped while sending")
-    assert sender.send_notice(notice("HL")).outcome == "uncertain"  # and stays so
+    assert [a.outcome for a in row.attempts] == ["sent"]
+
+
+def test_an_attempt_that_died_in_the_providers_window_is_resent_under_the_same_message_id(
+        tmp_path, database_url, smtp):
+    mailbox, url = smtp
+    channel = EmailChannel(url)
+    sender = notifier(tmp_path, database_url, {"email": channel})
+    route = {"notice_key": notice("HL").key, "channel": "email",
+             "address": "giamdoc@ttyt-halong.example.invalid"}
+    # The first attempt handed the message to the server, which took it; the worker died
+    # before recording the outcome.
+    sender.ledger.claim(**route, ref="thu/T1", recipient="HL")
+    first = channel.send(route["address"], render(notice("HL")), key=sender.ledger.message_key(**route),
+                         handed=lambda: sender.ledger.handed(**route))
+    assert first.ok and sender.ledger.status(**route) == "handed"
+    retried = sender.send_notice(notice("HL"))
+    assert retried.outcome == "sent"
+    ids = [m["Message-ID"] for _, m in mailbox.messages]
+    assert len(ids) == 2 and len(set(ids)) == 1  # the mailbox shows one message
+    assert ids[0] == f"<{sender.ledger.message_key(**route)}@syt.example.invalid>"
+    (row,) = sender.ledger.deliveries("thu/T1")
+    assert [a.outcome for a in row.attempts] == ["in_doubt", "sent"]
+    assert (row.status, row.provider_message_id) == ("sent", ids[0])
+    assert sender.send_notice(notice("HL")).outcome == "already_sent"
+
+
+def test_a_channel_that_raises_leaves_a_reason_not_a_dangling_claim(tmp_path, database_url):
+    class Broken:
+        name = "email"
+
+        def send(self, address: str, message: object, *, key: str, handed: object) -> Sent:
+            raise ConnectionError(f"cannot reach the server for {address}")
+
+    sender = notifier(tmp_path, database_url, {"email": Broken()})  # type: ignore[dict-item]
+    with pytest.raises(ApplicationError) as retry:
+        sender.send_notice(notice("HL"))
+    assert "giamdoc@" not in retry.value.message and "g***@" in retry.value.message
+    (row,) = sender.ledger.deliveries("thu/T1")
+    (attempt,) = row.attempts
+    assert (row.status, attempt.outcome, attempt.provider_code) == ("pending", "retrying", "error")
+    assert attempt.detail == "ConnectionError: cannot reach the server for g***@ttyt-halong.example.invalid"
 
 
 def test_logs_never_hold_a_full_address(tmp_path, database_url, smtp, capsys):
@@ -267,3 +329,31 @@ def test_logs_never_hold_a_full_address(tmp_path, database_url, smtp, capsys):
     assert len(mailbox.messages) == 1
     assert '"event": "notice.sent"' in logged and "g***@ttyt-halong.example.invalid" in logged
     assert "giamdoc@" not in logged
+
+
+def test_a_zns_kind_without_a_template_fails_over_visibly_to_the_office(tmp_path, database_url,
+                                                                        zalo, smtp):
+    fake, base = zalo
+    mailbox, url = smtp
+    sender = notifier(tmp_path, database_url, {
+        "zalo": zalo_channel(database_url, base), "email": EmailChannel(url)})
+    delivery = sender.send_notice(notice("pgd", role="leader", kind="checkin", step="checkin-1"))
+    assert delivery.outcome == "rerouted" and fake.sent("/message/template") == []
+    assert [r for r, _ in mailbox.messages] == [["vanphong@syt.example.invalid"]]
+    zalo_row = next(r for r in sender.ledger.deliveries() if r.channel == "zalo")
+    assert (zalo_row.status, zalo_row.provider_code) == ("failed", "template")
+    assert zalo_row.attempts[-1].detail == ("no ZNS template for 'checkin': add it to "
+                                            "DONDOC_ZNS_TEMPLATES")
+
+
+def test_an_unreachable_zalo_oauth_endpoint_is_a_passing_failure(tmp_path, database_url):
+    from tests.activities.servers import free_port
+
+    channel = zalo_channel(database_url, f"http://127.0.0.1:{free_port()}")
+    sender = notifier(tmp_path, database_url, {"zalo": channel})
+    with pytest.raises(ApplicationError) as retry:
+        sender.send_notice(notice("CP"))
+    assert retry.value.type == "Retrying"
+    (row,) = sender.ledger.deliveries()
+    assert (row.status, [(a.outcome, a.provider_code) for a in row.attempts]) == (
+        "pending", [("retrying", "oauth-unreachable")])

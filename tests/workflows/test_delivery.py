@@ -12,8 +12,8 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.channels import EmailChannel
 from activities.notify import ContactsBook, Notifier
+from activities.smtp import EmailChannel
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc.db import upgrade
 from storage.ledger import Ledger
