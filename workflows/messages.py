@@ -87,6 +87,12 @@ class PlanContext(Wire):
     parties: dict[str, Party] = Field(description="every unit and person of the plan, by id")
     issued: date | None = Field(None, description="the plan's issue date: no evidence before it")
 
+    def naming(self, ids: list[str]) -> PlanContext:
+        """The same context with only the parties `ids` name: what one notice needs."""
+        wanted = set(ids)
+        return self.model_copy(update={"parties": {
+            pid: party for pid, party in self.parties.items() if pid in wanted}})
+
 
 class Evidence(Wire):
     """The unit's report: its document number and date (số, ngày văn bản), optional link and note."""

@@ -83,6 +83,9 @@ async def test_reminders_go_out_at_the_scheduled_instants_on_working_days(harnes
                for _, n in sent)
     assert [n.kind for _, n in sent] == ["reminder", "reminder", "reminder", "due_today"]
     assert (await handle.query(OccurrenceWorkflow.status)).state == "due_soon"
+    # A notice names the parties its message names (lead, coordinating, the office), not the
+    # whole plan: its size does not grow with the number of units.
+    assert {frozenset(n.plan.parties) for _, n in sent} == {frozenset({"HL", "CP", "VP"})}
 
 
 async def test_overdue_then_the_escalation_ladder_repeats_while_open(harness: Harness):
