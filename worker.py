@@ -14,6 +14,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.anchors import Anchoring
 from activities.archive import Archiver
@@ -21,7 +22,7 @@ from activities.audit import AuditActivities
 from activities.channels import Channel
 from activities.digest import DigestActivities
 from activities.notify import ContactsBook, Notifier
-from activities.smtp import EmailChannel
+from activities.smtp import EmailChannel, SmtpServer, SmtpUrlError
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, keys, logs
 from dondoc.settings import Settings, load_settings
@@ -36,6 +37,32 @@ from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import PlanWorkflow
 
 log = structlog.get_logger("dondoc.worker")
+ZALO_SETTINGS = ("zalo_app_id", "zalo_secret_key", "zalo_refresh_token")
+
+
+class Misconfigured(Exception):
+    """The settings cannot run a worker; the message names the variable to set."""
+
+
+def check(settings: Settings, *, dev: bool = False) -> None:
+    """Refuse to start a worker that would lose or fake notices: Zalo set in part, an unusable
+    SMTP URL, or no channel at all outside `dondoc dev` (notices would only reach a folder)."""
+    given = [name for name in ZALO_SETTINGS if getattr(settings, name)]
+    if given and len(given) < len(ZALO_SETTINGS):
+        missing = [f"DONDOC_{n.upper()}" for n in ZALO_SETTINGS if n not in given]
+        raise Misconfigured(f"Zalo is configured in part: {', '.join(missing)} "
+                            f"{'is' if len(missing) == 1 else 'are'} missing (set all three "
+                            "DONDOC_ZALO_* settings, or none)")
+    if settings.smtp_url is not None:
+        try:
+            SmtpServer.from_url(settings.smtp_url.get_secret_value())
+        except SmtpUrlError as error:
+            raise Misconfigured(str(error)) from None
+    if not given and settings.smtp_url is None and not (dev or settings.outbox_only):
+        raise Misconfigured(
+            "no channel is configured: set DONDOC_SMTP_URL (e-mail) or DONDOC_ZALO_APP_ID, "
+            "DONDOC_ZALO_SECRET_KEY and DONDOC_ZALO_REFRESH_TOKEN (Zalo); "
+            "DONDOC_OUTBOX_ONLY=true writes notices to the outbox folder instead (tests)")
 
 
 def channels(settings: Settings, ledger: Ledger) -> dict[str, Channel]:
@@ -56,10 +83,11 @@ def channels(settings: Settings, ledger: Ledger) -> dict[str, Channel]:
     return out
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
+def build_worker(client: Client, settings: Settings, *, dev: bool = False) -> Worker:
+    check(settings, dev=dev)
     route_key, audit_key = keys.require(settings, "route"), keys.require(settings, "audit")
     url = db.database_url(settings)
-    db.upgrade(url)
+    db.require_current(url)
     ledger = Ledger.connect(url, route_key)
     notifier = Notifier(
         ledger=ledger,
@@ -83,6 +111,14 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         activity_executor=ThreadPoolExecutor(settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_workflow_task_polls=settings.workflow_task_pollers,
+        max_concurrent_activity_task_polls=settings.activity_task_pollers,
+        # dondoc's deterministic modules are imported once, not again in every workflow's
+        # sandbox: less memory per cached workflow and less CPU per replay.
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                "plans", "workflows.messages")),
         graceful_shutdown_timeout=settings.graceful_shutdown_timeout,
     )
 
@@ -90,6 +126,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for name in ("route", "audit"):  # before anything starts: a missing key stops it here
         keys.require(settings, name)
+    check(settings)
+    db.require_current(db.database_url(settings))
     client = await connect(settings)
     try:
         added = await register_search_attributes(client, settings.temporal_namespace)
@@ -117,8 +155,8 @@ def main() -> int:
     except Unreachable as error:
         log.error("worker.unreachable", error=str(error))
         return 1
-    except keys.MissingKey as error:
-        log.error("worker.missing_key", error=str(error))
+    except (keys.MissingKey, Misconfigured, db.SchemaBehind) as error:
+        log.error("worker.refused", error=str(error))
         return 1
     return 0
 

@@ -258,8 +258,9 @@ def storm(args: argparse.Namespace, state: Path) -> int:
             profiler = None
             if args.profile:
                 profiler = subprocess.Popen(
-                    ["py-spy", "record", "-p", str(workers[0].pid), "-o", str(args.profile),
-                     "--nonblocking", "-d", str(int(timeout))])
+                    [str(Path(sys.executable).parent / "py-spy"), "record", "-p",
+                     str(workers[0].pid), "-o", str(args.profile), "--nonblocking",
+                     "-d", str(int(timeout))])
             give_up = time.time() + timeout
             while len(arrivals.times) < n and time.time() < give_up:
                 peak = max(peak, sum(rss_kib(w.pid) for w in workers))

@@ -31,6 +31,29 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+class SchemaBehind(Exception):
+    """The database's schema is not the one this dondoc needs; `dondoc db upgrade` brings it."""
+
+
+def require_current(url: str) -> None:
+    """Raise SchemaBehind unless the database is at the latest revision. Workers check, they do
+    not migrate: several starting at once would race, and a deployment migrates in one step."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise SchemaBehind(f"the database schema is at {current or 'nothing'}, this dondoc "
+                           f"needs {head}: run `dondoc db upgrade` first")
+
+
 AUDITOR_ROLE = "dondoc_auditor"
 READ_ONLY_TABLES = ("audit_events", "audit_heads", "audit_retentions", "audit_retained",
                     "audit_anchors", "archived_histories", "deliveries", "delivery_attempts",

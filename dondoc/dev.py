@@ -17,7 +17,7 @@ from rich.console import Console
 from sqlalchemy import create_engine
 
 import worker
-from dondoc import logs
+from dondoc import db, logs
 from dondoc.db import database_url
 from dondoc.demo import DEMO_UNIT_HEAD, demo_contacts, demo_plan
 from dondoc.devserver import DevServer, port_free
@@ -54,7 +54,8 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, web_port: int, d
         await ensure_schedules(client, config.task_queue)
         console.print(f"Temporal dev server: {server.address} (state in {config.state_dir})")
         console.print(f"Temporal web UI:     {server.ui}")
-        async with worker.build_worker(client, config):  # it migrates the database
+        db.upgrade(database_url(config))
+        async with worker.build_worker(client, config, dev=True):
             console.print(f"worker running on task queue {config.task_queue!r}; Ctrl-C stops")
             operator = sign_in_dev_operator(
                 config, Accounts(create_engine(database_url(config))), at=datetime.now(UTC))

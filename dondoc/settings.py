@@ -26,14 +26,22 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_api_key: SecretStr | None = None
 
-    max_concurrent_activities: int = 20
-    max_concurrent_workflow_tasks: int = 20
+    max_concurrent_activities: int = Field(20, ge=1, description="and the threads running them")
+    max_concurrent_workflow_tasks: int = Field(20, ge=1)
+    max_cached_workflows: int = Field(
+        2000, ge=0, description="workflows kept in memory between tasks (~0.2-0.3 MiB each); "
+        "one evicted is replayed from its history on its next task")
+    workflow_task_pollers: int = Field(4, ge=1, description="concurrent polls for workflow tasks")
+    activity_task_pollers: int = Field(4, ge=1, description="concurrent polls for activity tasks")
     graceful_shutdown_timeout: timedelta = timedelta(seconds=30)
     log_level: str = "INFO"
 
     contacts_dir: Path | None = Field(
         None, description="folder of <plan id>.yaml contacts files; default: state folder/contacts")
 
+    outbox_only: bool = Field(
+        False, description="no channel: notices go to the state folder's outbox (development, "
+        "tests); without it a worker refuses to start with no channel configured")
     smtp_url: SecretStr | None = Field(
         None, description="mailto:// or mailtos:// URL of the SMTP server and sender")
     smtp_connections: int = Field(4, ge=1, description="SMTP connections a worker keeps open")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -27,3 +29,19 @@ def now() -> datetime:
 def utc(at: datetime) -> datetime:
     """The instant in UTC; a naive value (SQLite gives them back so) is UTC already."""
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def connect(url: str) -> Engine:
+    """An engine for dondoc's database. SQLite runs in WAL mode (readers never block the
+    writer, a commit is an append) and waits up to 10 s for the write lock, so a worker's
+    threads queue for it instead of failing under a storm of short transactions."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+    return engine

@@ -23,7 +23,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans.masking import mask
 from storage.base import Base, now
+from storage.base import connect as engine_for
 
 # 'sending' and 'uncertain' are what rows written before the 'pending'/'handed' split hold.
 DeliveryStatus = Literal["pending", "handed", "sent", "failed", "sending", "uncertain"]
@@ -110,7 +110,7 @@ class Ledger:
 
     @classmethod
     def connect(cls, url: str, route_key: bytes | None = None) -> Ledger:
-        return cls(create_engine(url, future=True), route_key)
+        return cls(engine_for(url), route_key)
 
     def _route(self, channel: str, address: str) -> str:
         if self.route_key is None:

@@ -24,7 +24,8 @@ class Stack:
         self.state = state
         self.server = DevServer(state, port=free_port(), ui_port=free_port())
         self.env = {**os.environ, "DONDOC_STATE_DIR": str(state),
-                    "DONDOC_TEMPORAL_ADDRESS": self.server.address, "DONDOC_LOG_LEVEL": "INFO"}
+                    "DONDOC_TEMPORAL_ADDRESS": self.server.address, "DONDOC_LOG_LEVEL": "INFO",
+                    "DONDOC_OUTBOX_ONLY": "true"}
         self.worker: subprocess.Popen[bytes] | None = None
 
     def dondoc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -40,6 +41,7 @@ class Stack:
         return self.env["DONDOC_API_KEY"]
 
     def start_worker(self) -> None:
+        self.dondoc("db", "upgrade")  # the deployment's one-shot step; workers only check
         log = (self.state / "worker.log").open("ab")
         self.worker = subprocess.Popen([DONDOC, "worker"], env=self.env, stdout=log, stderr=log)
 

@@ -96,6 +96,7 @@ def test_a_worker_killed_mid_send_resends_under_the_same_message_id(tmp_path: Pa
     workers: list[subprocess.Popen[bytes]] = []
 
     def start_worker() -> None:
+        subprocess.run([DONDOC, "db", "upgrade"], env=env, check=True, capture_output=True)
         log = (tmp_path / "worker.log").open("ab")
         workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log, stderr=log))
         mailbox.worker_pid = workers[-1].pid
@@ -214,6 +215,7 @@ def test_a_worker_killed_at_random_moments_of_a_storm_loses_nothing(tmp_path: Pa
     workers: list[subprocess.Popen[bytes]] = []
 
     def start_worker() -> None:
+        subprocess.run([DONDOC, "db", "upgrade"], env=env, check=True, capture_output=True)
         log = (tmp_path / "worker.log").open("ab")
         workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log, stderr=log))
         mailbox.worker_pid = workers[-1].pid

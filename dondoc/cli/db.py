@@ -13,7 +13,8 @@ app = group("dondoc's database: migrations, auditor access.")
 
 @app.command("upgrade")
 def db_upgrade(state_dir: StateDir = None) -> None:
-    """Bring the database to the latest schema (workers also do it when they start)."""
+    """Bring the database to the latest schema (before starting workers: they check, not
+    migrate)."""
     from dondoc.db import database_url, upgrade
 
     upgrade(database_url(settings(state_dir)))

@@ -39,6 +39,7 @@ def worker(state_dir: StateDir = None) -> None:
     """Run a worker against the Temporal cluster of the settings (DONDOC_TEMPORAL_ADDRESS)."""
     import worker as worker_module
     from dondoc import logs
+    from dondoc.db import SchemaBehind
     from dondoc.keys import MissingKey
     from dondoc.temporal import Unreachable
 
@@ -46,7 +47,7 @@ def worker(state_dir: StateDir = None) -> None:
     logs.configure(config.log_level)
     try:
         asyncio.run(worker_module.run_worker(config))
-    except (Unreachable, MissingKey) as error:
+    except (Unreachable, MissingKey, worker_module.Misconfigured, SchemaBehind) as error:
         raise fail(str(error)) from None
 
 
