@@ -11,9 +11,8 @@ send time on working days; an exact-duration step (`before: PT30S`) ignores the 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -73,7 +72,7 @@ def next_allowed(at: datetime, policy: Policy) -> datetime:
     return end if end > at else end + timedelta(days=1)
 
 
-def due_instant(day: date, tz: ZoneInfo, at: time | None = None) -> datetime:
+def due_instant(day: date, tz: tzinfo, at: time | None = None) -> datetime:
     return datetime.combine(day, at or END_OF_DAY, tz)
 
 
@@ -134,7 +133,9 @@ def checkins(occurrence: Occurrence, calendar: WorkingCalendar, years: list[int]
     """For an ongoing task: a progress check-in due at the end of each period of its cadence,
     asked for with the policy's first reminder before it."""
     rule = dl.RecurrenceRule(every=occurrence.policy.checkin_every)
-    tz = ZoneInfo(occurrence.timezone)
+    # The fixed offset, not ZoneInfo: workflows call this, and the tz database is I/O that a
+    # replay elsewhere could read differently (Viet Nam has no daylight saving time).
+    tz = timezone(occurrence.utc_offset)
     steps = []
     for year in years:
         for label, _, due_day in rule.occurrences(year):

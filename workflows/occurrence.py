@@ -143,8 +143,8 @@ class OccurrenceWorkflow:
             await workflow.wait_condition(lambda: self.changed)
             return
         if self.p.state in DONE:
-            assert self.p.review_until is not None
-            await self.wait_until(self.p.review_until, "review-period-ends")
+            # complete() sets review_until with the state; a missing one closes at once.
+            await self.wait_until(self.p.review_until or workflow.now(), "review-period-ends")
             return
         now = workflow.now()
         steps = self.upcoming()
@@ -247,7 +247,8 @@ class OccurrenceWorkflow:
             await self.notify(step, catch_up=catch_up)
 
     async def notify(self, step: Planned, *, catch_up: bool = False) -> None:
-        assert step.role is not None and step.kind is not None
+        if step.role is None or step.kind is None:  # only notify steps reach here
+            return
         recipients = self.recipients(step.role)
         if not recipients:
             return
@@ -430,7 +431,8 @@ class OccurrenceWorkflow:
     async def decide(self, request: ActorReason, *, approved: bool) -> Status:
         async with self.lock:
             pending = self.pending_extension()
-            assert pending is not None
+            if pending is None:  # the validator saw one; an earlier decision took it meanwhile
+                raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision")
             actor, operator = self.attribution(
                 "approve_extension" if approved else "deny_extension", request)
             decided = pending.model_copy(update={
