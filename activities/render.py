@@ -17,6 +17,7 @@ TITLES = {
     "due_today": "Đến hạn hôm nay",
     "overdue": "Quá hạn",
     "escalation": "Báo cáo nhiệm vụ quá hạn",
+    "escalation_ended": "Dừng nhắc lại nhiệm vụ quá hạn",
     "completion": "Đã hoàn thành",
     "checkin": "Đề nghị báo cáo tiến độ",
     "checkin_missed": "Chưa báo cáo tiến độ",
@@ -65,11 +66,14 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None) -> Message:
     countdown = _countdown(notice)
     if countdown:
         facts.append(("Tình trạng", countdown))
-    if notice.kind == "escalation":
+    if notice.kind in ("escalation", "escalation_ended"):
         facts.append(("Mức báo cáo", str(notice.escalation_level)))
 
     opening = {
         "escalation": f"Nhiệm vụ do {lead} chủ trì chưa hoàn thành đúng hạn.",
+        "escalation_ended": (f"Nhiệm vụ do {lead} chủ trì vẫn chưa hoàn thành sau "
+                             f"{notice.escalation_level} lần báo cáo quá hạn. Hệ thống dừng "
+                             "nhắc lại; đề nghị Văn phòng theo dõi, xử lý."),
         "completion": f"{lead} đã báo cáo hoàn thành nhiệm vụ.",
         "checkin": "Đề nghị đơn vị báo cáo tiến độ thực hiện nhiệm vụ thường xuyên.",
         "cancelled": "Nhiệm vụ dưới đây đã được hủy; đơn vị không cần thực hiện tiếp.",

@@ -119,6 +119,9 @@ class EscalationStep(Model):
 class Repeat(Model):
     working_days: Annotated[int | None, Field(ge=1, le=60)] = None
     every: timedelta | None = None
+    at_most: Annotated[int | None, Field(
+        ge=1, le=100, description="số lần nhắc lại tối đa; sau lần cuối, Văn phòng được báo "
+        "một lần rằng việc nhắc lại dừng; trống: nhắc lại đến khi hoàn thành")] = None
 
     @model_validator(mode="after")
     def _one(self) -> Repeat:
@@ -158,7 +161,7 @@ class Policy(Model):
         ]
     )
     escalation_repeat: Repeat | None = Field(
-        default_factory=lambda: Repeat(working_days=5),
+        default_factory=lambda: Repeat(working_days=5, at_most=4),  # about a month
         description="nhắc lại bậc cuối khi còn quá hạn; null để không nhắc lại",
     )
     catch_up: Literal["one_notice", "none"] = Field(

@@ -98,7 +98,8 @@ def reminders(
 def escalations(
     due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar, *, count: int
 ) -> list[Step]:
-    """The first `count` escalations after `due`: the ladder, then its last rung repeated."""
+    """The first `count` escalations after `due`: the ladder, then its last rung repeated (at
+    most `escalation_repeat.at_most` times)."""
     out: list[Step] = []
     last_day: date | None = None
     last_at = due
@@ -117,7 +118,8 @@ def escalations(
     if not out or repeat is None:
         return out
     level, to = len(out), out[-1].to
-    while len(out) < count:
+    last_level = level + repeat.at_most if repeat.at_most is not None else None
+    while len(out) < count and (last_level is None or level < last_level):
         level += 1
         if repeat.every is not None:
             last_at = last_at + repeat.every

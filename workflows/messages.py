@@ -60,7 +60,7 @@ EventType = Literal[
 Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
 NoticeKind = Literal[
     "reminder", "due_today", "overdue", "escalation", "completion", "checkin", "checkin_missed",
-    "extension", "cancelled", "reopened",
+    "extension", "cancelled", "reopened", "escalation_ended",
 ]
 
 

@@ -190,6 +190,13 @@ class OccurrenceWorkflow:
                                    kind="overdue", role="lead"))
             out += [Planned(name=e.name, at=e.at, action="notify", kind="escalation",
                             role=e.to if e.to != "lead" else "lead", level=e.level) for e in ladder]
+            repeat = policy.escalation_repeat
+            if (ladder and repeat is not None and repeat.at_most is not None
+                    and ladder[-1].level == len(policy.escalation) + repeat.at_most):
+                # The repeats end here: the office is told once, with the last escalation.
+                out.append(Planned(name="escalation-final", at=ladder[-1].at, action="notify",
+                                   kind="escalation_ended", role="office",
+                                   level=ladder[-1].level))
         key = self.step_key
         return sorted((s for s in out if key(s) not in self.p.done_steps),
                       key=lambda s: (s.at, s.action != "mark_overdue"))

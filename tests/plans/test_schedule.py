@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -226,3 +227,25 @@ def test_a_structured_rule_takes_the_same_shapes_as_the_grammar():
     # every rule names its own periods: day 15 after each quarter, day 10 of its first month
     assert [o.due_date for o in occs if o.due_date and o.due_date.year == 2025][:4] == [
         date(2025, 1, 10), date(2025, 4, 10), date(2025, 4, 15), date(2025, 7, 10)]
+
+
+@settings(max_examples=200)
+@given(st.dates(date(2025, 1, 1), date(2029, 12, 31)), st.integers(1, 8), st.integers(1, 10),
+       st.integers(1, 40))
+def test_repeated_escalations_stop_at_the_cap(due_day: date, every: int, at_most: int,
+                                             asked: int):
+    policy = Policy(escalation_repeat=Repeat(working_days=every, at_most=at_most))
+    due = schedule.due_instant(due_day, ZONE)
+    ladder = schedule.escalations(due_day, due, policy, CAL, count=asked)
+    assert len(ladder) == min(asked, len(policy.escalation) + at_most)
+    assert [s.level for s in ladder] == list(range(1, len(ladder) + 1))
+    assert all(a.at < b.at for a, b in itertools.pairwise(ladder))
+
+
+def test_by_default_the_repeats_end_after_about_a_month():
+    policy = Policy()
+    due_day = date(2025, 3, 31)
+    ladder = schedule.escalations(due_day, schedule.due_instant(due_day, ZONE), policy, CAL,
+                                  count=100)
+    assert len(ladder) == 2 + 4
+    assert CAL.working_days_between(due_day, ladder[-1].at.date()) == 25

@@ -107,6 +107,26 @@ async def test_overdue_then_the_escalation_ladder_repeats_while_open(harness: Ha
     assert "overdue" in harness.recorder.types()
 
 
+async def test_repeated_escalations_end_with_one_notice_to_the_office(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 3)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}", policy=(
+        "policy: {quiet_hours: null, escalation_repeat: {working_days: 5, at_most: 2}}"))
+    ladder = schedule.escalations(due, item.occurrence.due, item.occurrence.policy, CAL, count=9)
+    assert len(ladder) == 4  # the two rungs, then two repeats
+    await sleep_until(harness, ladder[-1].at + timedelta(days=60))
+    sent = [(n.step, n.to.role, n.planned_at) for _, n in harness.recorder.notices
+            if n.kind in ("escalation", "escalation_ended")]
+    assert sent == [
+        ("escalation-1", "leader", ladder[0].at),
+        ("escalation-2", "steering_committee", ladder[1].at),
+        ("escalation-3", "steering_committee", ladder[2].at),
+        ("escalation-4", "steering_committee", ladder[3].at),
+        ("escalation-final", "office", ladder[3].at),
+    ]
+    status = await handle.query(OccurrenceWorkflow.status)
+    assert (status.state, status.escalation_level, status.next_step) == ("overdue", 4, None)
+
+
 async def test_completion_on_time_notifies_the_office_and_coordinating_units(harness: Harness):
     due = CAL.add_working_days(await today(harness), 10)
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
