@@ -78,6 +78,10 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None) -> Message:
         "checkin": "Đề nghị đơn vị báo cáo tiến độ thực hiện nhiệm vụ thường xuyên.",
         "cancelled": "Nhiệm vụ dưới đây đã được hủy; đơn vị không cần thực hiện tiếp.",
     }.get(notice.kind, "Đề nghị đơn vị chủ trì hoàn thành nhiệm vụ dưới đây đúng thời hạn.")
+    if notice.to.role == "coordinating" and notice.kind in ("reminder", "due_today", "overdue"):
+        opening = (f"Đơn vị được giao phối hợp với {lead} thực hiện nhiệm vụ dưới đây; đề nghị "
+                   "phối hợp để nhiệm vụ hoàn thành " +
+                   ("sớm nhất." if notice.kind == "overdue" else "đúng thời hạn."))
     if on_behalf is not None:
         opening = (f"Không liên lạc được với {on_behalf.party.name} qua e-mail hay Zalo; "
                    f"đề nghị Văn phòng chuyển thông báo. {opening}")

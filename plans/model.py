@@ -145,6 +145,10 @@ class QuietHours(Model):
         return at >= self.start or at < self.end
 
 
+CoordinatingStep = Literal["first_reminder", "overdue"]
+COORDINATING_STEPS: tuple[CoordinatingStep, ...] = ("first_reminder", "overdue")
+
+
 class Policy(Model):
     """How dondoc chases a task. The defaults are the department's usual practice."""
 
@@ -174,6 +178,10 @@ class Policy(Model):
     quiet_hours: QuietHours | None = Field(
         default_factory=QuietHours, description="giờ không gửi tin (ban đêm); null: gửi mọi lúc"
     )
+    coordinating_told: list[CoordinatingStep] = Field(
+        default_factory=lambda: list(COORDINATING_STEPS),
+        description="đơn vị phối hợp nhận: nhắc hạn lần đầu, thông báo quá hạn; [] để tắt",
+    )
 
     @model_validator(mode="after")
     def _ladder_climbs(self) -> Policy:
@@ -197,6 +205,7 @@ class PolicyOverride(Model):
     checkin_every: CheckinEvery | None = None
     trigger_within: timedelta | None = None
     quiet_hours: QuietHours | None = None
+    coordinating_told: list[CoordinatingStep] | None = None
 
     def apply(self, policy: Policy) -> Policy:
         return policy.model_copy(update={name: getattr(self, name) for name in self.model_fields_set})

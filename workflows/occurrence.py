@@ -60,6 +60,7 @@ NOTICES_IN_LOOP = "notices-in-loop"  # operations queue their notices for the lo
 QUIET_HOURS = "quiet-hours"  # no notice inside the policy's quiet hours
 PRINCIPALS = "principals"  # operations record the authenticated account that did them
 SMALL_NOTICES = "small-notices"  # a notice names only the parties its message names
+COORDINATING_TOLD = "coordinating-told"  # coordinating units get the policy's steps too
 
 RECORD_EVENT = "record_event"
 SEND_NOTICE = "send_notice"
@@ -103,11 +104,14 @@ class OccurrenceWorkflow:
                                           original_due=occ.due)
         self.changed = False
         self.lock = asyncio.Lock()
+        self.tell_coordinating = False
 
     # -- the loop ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: OccurrenceInput) -> Status:
+        # Decided once per run: a run that began before the change keeps its schedule.
+        self.tell_coordinating = workflow.patched(COORDINATING_TOLD)
         if self.p.started_at is None:
             self.p.started_at = workflow.now()
             await self.record("started", details={
@@ -178,16 +182,23 @@ class OccurrenceWorkflow:
                 out.append(Planned(name=f"checkin-due-{label}", at=checkin.at, action="checkin_due"))
         elif self.p.due is not None:
             due, due_day = self.p.due, self.p.due.date()
-            for reminder in schedule.reminders(due_day, due, policy, calendar):
+            told = policy.coordinating_told if self.tell_coordinating and occ.coordinating else []
+            for i, reminder in enumerate(schedule.reminders(due_day, due, policy, calendar)):
                 kind: NoticeKind = "due_today" if reminder.at.date() == due_day else "reminder"
                 out.append(Planned(name=reminder.name, at=reminder.at, action="notify", kind=kind,
                                    role="lead"))
+                if i == 0 and "first_reminder" in told:
+                    out.append(Planned(name=f"{reminder.name}-coordinating", at=reminder.at,
+                                       action="notify", kind=kind, role="coordinating"))
             out.append(Planned(name="overdue", at=due, action="mark_overdue"))
             ladder = schedule.escalations(due_day, due, policy, calendar,
                                           count=self.p.escalation_level + 2)
             if ladder:
                 out.append(Planned(name="overdue-notice", at=ladder[0].at, action="notify",
                                    kind="overdue", role="lead"))
+                if "overdue" in told:
+                    out.append(Planned(name="overdue-notice-coordinating", at=ladder[0].at,
+                                       action="notify", kind="overdue", role="coordinating"))
             out += [Planned(name=e.name, at=e.at, action="notify", kind="escalation",
                             role=e.to if e.to != "lead" else "lead", level=e.level) for e in ladder]
             repeat = policy.escalation_repeat

@@ -357,3 +357,16 @@ def test_an_unreachable_zalo_oauth_endpoint_is_a_passing_failure(tmp_path, datab
     (row,) = sender.ledger.deliveries()
     assert (row.status, [(a.outcome, a.provider_code) for a in row.attempts]) == (
         "pending", [("retrying", "oauth-unreachable")])
+
+
+def test_a_coordinating_unit_is_asked_to_coordinate_not_to_lead(tmp_path, database_url, smtp):
+    mailbox, url = smtp
+    sender = notifier(tmp_path, database_url, {"email": EmailChannel(url)})
+    sender.contacts.folder.joinpath("thu.yaml").write_text(CONTACTS.replace(
+        "bad-address@ttyt-campha", "truongtram@ttyt-campha"), "utf-8")
+    assert sender.send_notice(notice("CP", role="coordinating")).outcome == "sent"
+    (_, message), = mailbox.messages
+    text = message.get_body(("plain",)).get_content()
+    assert "Kính gửi: Thành phố Cẩm Phả" in text
+    assert ("Đơn vị được giao phối hợp với Thành phố Hạ Long thực hiện nhiệm vụ dưới đây; đề nghị "
+            "phối hợp để nhiệm vụ hoàn thành đúng thời hạn.") in text

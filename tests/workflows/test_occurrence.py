@@ -74,7 +74,7 @@ async def test_reminders_go_out_at_the_scheduled_instants_on_working_days(harnes
     item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
     expected = schedule.reminders(due, item.occurrence.due, item.occurrence.policy, CAL)
     await sleep_until(harness, item.occurrence.due - timedelta(minutes=1))
-    sent = [(at, n) for at, n in harness.recorder.notices]
+    sent = [(at, n) for at, n in harness.recorder.notices if n.to.role == "lead"]
     assert [(n.step, n.planned_at) for _, n in sent] == [(r.name, r.at) for r in expected]
     assert all(timedelta(0) <= at - n.planned_at < timedelta(seconds=1) for at, n in sent)
     assert [n.to.party.id for _, n in sent] == ["HL"] * 4
@@ -86,6 +86,10 @@ async def test_reminders_go_out_at_the_scheduled_instants_on_working_days(harnes
     # A notice names the parties its message names (lead, coordinating, the office), not the
     # whole plan: its size does not grow with the number of units.
     assert {frozenset(n.plan.parties) for _, n in sent} == {frozenset({"HL", "CP", "VP"})}
+    # The coordinating unit is told with the first reminder, by default.
+    told = [(n.step, n.to.party.id, n.planned_at) for _, n in harness.recorder.notices
+            if n.to.role == "coordinating"]
+    assert told == [(f"{expected[0].name}-coordinating", "CP", expected[0].at)]
 
 
 async def test_overdue_then_the_escalation_ladder_repeats_while_open(harness: Harness):
@@ -99,12 +103,23 @@ async def test_overdue_then_the_escalation_ladder_repeats_while_open(harness: Ha
                    if n.kind in ("escalation", "overdue")]
     assert escalations == [
         ("overdue-notice", "lead", ladder[0].at),
+        ("overdue-notice-coordinating", "coordinating", ladder[0].at),
         ("escalation-1", "leader", ladder[0].at),
         ("escalation-2", "steering_committee", ladder[1].at),
         ("escalation-3", "steering_committee", ladder[2].at),
         ("escalation-4", "steering_committee", ladder[3].at),
     ]
     assert "overdue" in harness.recorder.types()
+
+
+async def test_the_policy_can_keep_coordinating_units_out_of_the_notices(harness: Harness):
+    due = CAL.add_working_days(await today(harness), 8)
+    item, _ = await one(harness, f"trước ngày {due:%d/%m/%Y}", policy=(
+        "policy: {quiet_hours: null, coordinating_told: [overdue]}"))
+    ladder = schedule.escalations(due, item.occurrence.due, item.occurrence.policy, CAL, count=1)
+    await sleep_until(harness, ladder[0].at + timedelta(minutes=1))
+    told = [(n.step, n.kind) for _, n in harness.recorder.notices if n.to.role == "coordinating"]
+    assert told == [("overdue-notice-coordinating", "overdue")]
 
 
 async def test_repeated_escalations_end_with_one_notice_to_the_office(harness: Harness):
@@ -193,7 +208,7 @@ async def test_extension_approved_moves_the_timers_and_keeps_the_original(harnes
     assert not any(n.kind in ("overdue", "escalation") for _, n in harness.recorder.notices)
     expected = schedule.reminders(new_due, status.due, item.occurrence.policy, CAL)
     sent = [(n.step, n.planned_at) for _, n in harness.recorder.notices
-            if n.step.startswith("reminder")]
+            if n.step.startswith("reminder") and n.to.role == "lead"]
     assert sent == [(r.name, r.at) for r in expected if r.at > approved_at]
     decision = next(e for e in harness.recorder.events if e.type == "extension.approved")
     assert decision.actor == "pgd" and decision.details["original_due"].startswith(f"{due}")
@@ -414,7 +429,8 @@ async def test_a_step_due_at_night_goes_out_when_quiet_hours_end(harness: Harnes
             for at, n in harness.recorder.notices]
     # The 22:00 reminder is skipped; the morning brings the overdue notice and the escalation
     # once each, marked as catch-up notices since they stand in for what was skipped.
-    assert sent == [("overdue-notice", True, True), ("escalation-1", True, True)]
+    assert sent == [("overdue-notice", True, True), ("overdue-notice-coordinating", True, True),
+                    ("escalation-1", True, True)]
     skipped = [e.details["step"] for e in harness.recorder.events if e.type == "reminder.skipped"]
-    assert skipped == ["reminder-PT1H"]
+    assert skipped == ["reminder-PT1H", "reminder-PT1H-coordinating"]
     assert (await handle.query(OccurrenceWorkflow.status)).state == "overdue"
