@@ -70,6 +70,11 @@ class WorkingCalendar(BaseModel):
             return day in self.working_weekend_days
         return True
 
+    def dates_only(self) -> WorkingCalendar:
+        """The same working days without the holidays' names: what a workflow computes with,
+        at about half the bytes in every start input."""
+        return self.model_copy(update={"days_off": dict.fromkeys(self.days_off, "")})
+
     def holiday_name(self, day: date) -> str | None:
         return self.days_off.get(day)
 

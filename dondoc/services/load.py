@@ -64,8 +64,9 @@ def spec_hash(occurrence: Occurrence) -> str:
 
 def inputs(loaded: Loaded) -> list[OccurrenceInput]:
     context, version = plan_context(loaded.plan), plan_version(loaded.text)
+    calendar = loaded.calendar.dates_only()
     return [
-        OccurrenceInput(occurrence=occ, plan=context, calendar=loaded.calendar,
+        OccurrenceInput(occurrence=occ, plan=context, calendar=calendar,
                         spec_hash=spec_hash(occ), plan_version=version)
         for occ in expand(loaded.plan)
     ]
