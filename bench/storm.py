@@ -194,6 +194,8 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy the first worker during the storm into this SVG")
     args = parser.parse_args()
+    # SIGTERM (a `timeout`, a CI runner) unwinds like Ctrl-C: the servers and workers stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with tempfile.TemporaryDirectory(prefix="storm-") as tmp:
         state = args.state_dir or Path(tmp) / "state"
         return storm(args, state)
