@@ -231,6 +231,12 @@ def storm(args: argparse.Namespace, state: Path) -> int:
             (state / "lien-he.yaml").write_text(contacts_yaml(units, args.zalo), "utf-8")
             # `dondoc db upgrade` first when it exists, so workers do not race to migrate.
             subprocess.run([DONDOC, "db", "upgrade"], env=env, capture_output=True)
+            # Signed in as the office (`dondoc load` needs it where accounts exist).
+            office = subprocess.run([DONDOC, "users", "add", "bench", "--name", "Văn phòng",
+                                     "--role", "office", "--plan", "*", "--api-key"], env=env,
+                                    capture_output=True, text=True)
+            if office.returncode == 0:
+                env["DONDOC_API_KEY"] = office.stdout.splitlines()[-1].strip()
             for i in range(args.workers):
                 log = (state / f"worker-{i}.log").open("ab")
                 workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log,
