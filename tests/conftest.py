@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Timings belong in bench/: a property must not fail because a loaded machine ran it slowly.
+settings.register_profile("dondoc", deadline=None)
+settings.load_profile("dondoc")
 
 
 def binary(name: str) -> str:
