@@ -210,7 +210,7 @@ class Notifier:
         })
         log.info("notice.outbox", written=written, kind=item.kind, to=item.to.party.id,
                  subject=message.subject)
-        return Delivery(key=item.key, outcome=outcome if written else "already_sent",  # type: ignore[arg-type]
+        return Delivery(key=item.key, outcome=outcome if written else "already_sent",
                         channel="outbox", recipient=item.to.party.id, at=now)
 
 

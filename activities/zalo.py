@@ -81,7 +81,7 @@ class TokenStore:
                      and _aware(row.expires_at) > datetime.now(UTC) + timedelta(minutes=5))
             # Another worker may have refreshed while this one waited for the lock.
             if fresh and not (force_refresh and row.access_token == stale):
-                return row.access_token  # type: ignore[return-value]
+                return row.access_token
             response = requests.post(
                 f"{self.config.oauth_base_url}/v4/oa/access_token",
                 headers={"secret_key": self.config.secret_key},
@@ -107,7 +107,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-class NotifyZaloBase(NotifyBase):  # type: ignore[misc]
+class NotifyZaloBase(NotifyBase):
     """Shared by the two schemes: one target per URL, the Zalo answer kept for the caller."""
 
     service_url = "https://developers.zalo.me/"
@@ -116,11 +116,11 @@ class NotifyZaloBase(NotifyBase):  # type: ignore[misc]
     body_maxlen = 2000
     templates = ("{schema}://{token}/{target}",)
     # Apprise's plugin contract: class-level dicts, copied from the base and extended.
-    template_tokens: ClassVar[dict[str, Any]] = dict(NotifyBase.template_tokens, **{
+    template_tokens: ClassVar[dict[str, Any]] = dict(NotifyBase.template_tokens, **{  # type: ignore[misc]
         "token": {"name": "Access Token", "type": "string", "private": True, "required": True},
         "target": {"name": "Target", "type": "string", "required": True},
     })
-    template_args: ClassVar[dict[str, Any]] = dict(NotifyBase.template_args, **{
+    template_args: ClassVar[dict[str, Any]] = dict(NotifyBase.template_args, **{  # type: ignore[misc]
         "base": {"name": "API base URL", "type": "string"},
     })
 
@@ -156,7 +156,7 @@ class NotifyZaloBase(NotifyBase):  # type: ignore[misc]
         results["target"] = next(iter(cls.split_path(results["fullpath"])), "")
         if results["qsd"].get("base"):
             results["base"] = results["qsd"]["base"]
-        return results  # type: ignore[no-any-return]
+        return results
 
     @property
     def url_identifier(self) -> tuple[str, str, str]:

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     # Built once by the CLI or the worker and passed down; nothing else reads the environment.
-    return Settings()  # type: ignore[call-arg]
+    return Settings()
 
 
 

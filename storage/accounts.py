@@ -54,7 +54,7 @@ class RoleGrant(Base):
     account: Mapped[Account] = relationship(back_populates="roles")
 
     def grant(self) -> Grant:
-        return Grant(role=self.role, plan=self.plan, party=self.party or None)  # type: ignore[arg-type]
+        return Grant(role=self.role, plan=self.plan, party=self.party or None)
 
 
 class AccessToken(Base):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
@@ -83,8 +84,9 @@ WAITS_FOR = SearchAttributeKey.for_keyword("WaitsFor")
 SPEC_HASH = SearchAttributeKey.for_keyword("SpecHash")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
-SEARCH_ATTRIBUTES = [PLAN_ID, TASK_ID, UNIT_ID, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR,
-                     SPEC_HASH, DUE_AT, ESCALATION_LEVEL]
+SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
+    PLAN_ID, TASK_ID, UNIT_ID, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
+    ESCALATION_LEVEL]
 
 
 class Rejected(ApplicationError):
@@ -746,22 +748,22 @@ class OccurrenceWorkflow:
         )
 
 
-def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePair[object]]:
+def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePair[Any]]:
     """The search attributes a new occurrence workflow starts with (for `load`)."""
     occ = input.occurrence
-    pairs: list[SearchAttributePair[object]] = [
-        SearchAttributePair(PLAN_ID, occ.plan_id),  # type: ignore[list-item]
-        SearchAttributePair(TASK_ID, occ.task_id),  # type: ignore[list-item]
-        SearchAttributePair(UNIT_ID, occ.unit_id or ",".join(occ.lead)),  # type: ignore[list-item]
-        SearchAttributePair(LEADER_ID, occ.leader or ""),  # type: ignore[list-item]
-        SearchAttributePair(SPEC_HASH, input.spec_hash),  # type: ignore[list-item]
-        SearchAttributePair(OCCURRENCE_STATE, initial_state(occ)),  # type: ignore[list-item]
-        SearchAttributePair(ESCALATION_LEVEL, 0),  # type: ignore[list-item]
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(PLAN_ID, occ.plan_id),
+        SearchAttributePair(TASK_ID, occ.task_id),
+        SearchAttributePair(UNIT_ID, occ.unit_id or ",".join(occ.lead)),
+        SearchAttributePair(LEADER_ID, occ.leader or ""),
+        SearchAttributePair(SPEC_HASH, input.spec_hash),
+        SearchAttributePair(OCCURRENCE_STATE, initial_state(occ)),
+        SearchAttributePair(ESCALATION_LEVEL, 0),
     ]
     if occ.waits_for:
-        pairs.append(SearchAttributePair(WAITS_FOR, occ.waits_for))  # type: ignore[arg-type]
+        pairs.append(SearchAttributePair(WAITS_FOR, occ.waits_for))
     if occ.due:
-        pairs.append(SearchAttributePair(DUE_AT, occ.due))  # type: ignore[arg-type]
+        pairs.append(SearchAttributePair(DUE_AT, occ.due))
     return pairs
 
 

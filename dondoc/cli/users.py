@@ -61,7 +61,7 @@ def _grant(role: str, plan: str, party: str | None) -> Grant:
         raise fail(f"--role {role} needs --party (the unit or person id)", 2)
     if role == "unit_head" and plan == EVERY_PLAN:
         raise fail("--role unit_head needs --plan: a unit belongs to one plan", 2)
-    return Grant(role=role, plan=plan, party=party)  # type: ignore[arg-type]
+    return Grant(role=role, plan=plan, party=party)
 
 
 def _manage(state_dir: Path | None) -> None:

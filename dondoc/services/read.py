@@ -114,7 +114,7 @@ def target_of(ref: str, events: list[OccurrenceEvent]) -> Target:
 
 
 def audited_events(audit: AuditLog, ref: str) -> list[OccurrenceEvent]:
-    return [OccurrenceEvent(key=row.key, ref=row.ref, plan=row.plan, type=row.type,  # type: ignore[arg-type]
+    return [OccurrenceEvent(key=row.key, ref=row.ref, plan=row.plan, type=row.type,
                             at=utc(row.at), actor=row.actor, details=json.loads(row.details))
             for row in audit.events(ref=ref)]
 
@@ -139,7 +139,7 @@ async def history(client: Client | None, ref: str, principal: Principal,
 async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:
     await handle_for(client, ref)
     events: list[OccurrenceEvent] = []
-    runs = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
+    runs: list[str | None] = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
     for run_id in runs or [None]:
         handle = client.get_workflow_handle(ref, run_id=run_id)
         async for event in handle.fetch_history_events():
