@@ -340,7 +340,8 @@ class UnknownDeadline(_Frozen):
     reason: str = ""
 
 
-Part = Annotated[
+# What one obligation of a cell can be; a deadline is one of these, several, or unknown.
+_OneDeadline = (
     DateDeadline
     | MonthDeadline
     | QuarterDeadline
@@ -349,9 +350,9 @@ Part = Annotated[
     | RangeDeadline
     | RecurringDeadline
     | EventDeadline
-    | OngoingDeadline,
-    Field(discriminator="kind"),
-]
+    | OngoingDeadline
+)
+Part = Annotated[_OneDeadline, Field(discriminator="kind")]
 
 
 class CompositeDeadline(_Frozen):
@@ -382,17 +383,7 @@ class CompositeDeadline(_Frozen):
 
 
 Deadline = Annotated[
-    DateDeadline
-    | MonthDeadline
-    | QuarterDeadline
-    | HalfYearDeadline
-    | YearDeadline
-    | RangeDeadline
-    | RecurringDeadline
-    | EventDeadline
-    | OngoingDeadline
-    | CompositeDeadline
-    | UnknownDeadline,
+    _OneDeadline | CompositeDeadline | UnknownDeadline,
     Field(discriminator="kind"),
 ]
 
