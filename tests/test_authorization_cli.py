@@ -50,9 +50,11 @@ GRANTS = [
 ]
 
 
-def plan(today: datetime) -> str:
+def plan(today: datetime, version: int = 0) -> str:
+    """The test plan; each `version` words task A differently (a new version to amend with)."""
     far = f"{today.year + 1}-11-30"
     tasks = [
+        ("A", "trước ngày 30/11", "lead: [HL]"),
         ("T1", "trước ngày 30/11", "lead: [HL]\n    coordinating: [CP]"),
         ("T2", "trước ngày 30/11", "lead: [HL]"),
         ("T3", "Thường xuyên", "lead: [HL]"),
@@ -64,14 +66,14 @@ def plan(today: datetime) -> str:
     ]
     body = "\n".join(f"""\
   - id: {task}
-    title: Nhiệm vụ {task}
+    title: Nhiệm vụ {task}{f' (bản {version})' if task == 'A' else ''}
     source: Phụ lục I
     {who}
     leader: pgd
     deadline: {{text: "{text}", rule: {{kind: before_date, date: {far}}}}}""" if "30/11" in text
                      else f"""\
   - id: {task}
-    title: Nhiệm vụ {task}
+    title: Nhiệm vụ {task}{f' (bản {version})' if task == 'A' else ''}
     source: Phụ lục I
     {who}
     leader: pgd
@@ -212,6 +214,9 @@ def test_every_operation_by_every_role(cli: Cli, tmp_path: Path):
         check("audit", role, cli.act(role, "audit", "export", "--plan", "kh", "--format",
                                      "json"))
         check("manage_users", role, cli.act(role, "users", "list"))
+    for version, role in enumerate(DIRECT, start=1):  # a new version amends what runs
+        plan_file.write_text(plan(today, version), "utf-8")
+        check("amend", role, cli.act(role, "load", str(plan_file)))
 
     # The log names who did each operation and for whom.
     rows = json.loads(cli.ok("thanhtra", "audit", "export", "--plan", "kh", "--format",
@@ -221,6 +226,9 @@ def test_every_operation_by_every_role(cli: Cli, tmp_path: Path):
     assert completed == {("HL", "hl", None), ("HL", "vp", "HL")}
     assert {r["details"]["operator"] for r in rows if r["type"] == "kpi.recorded"} == {
         "hl", "vp"}
+    amended = {(r["ref"], r["actor"], r["details"]["operator"]) for r in rows
+               if r["type"] == "amended"}
+    assert amended == {("kh/A", "VP", "vp"), ("kh/A", "VP", "admin")}
 
 
 def test_evidence_with_its_file_and_a_swapped_file_found(cli: Cli, tmp_path: Path):

@@ -153,6 +153,7 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     amended = [r for r in json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
                if r["type"] == "amended"]
     assert {"due", "deadline_text"} <= set(amended[0]["changes"])
+    assert (amended[0]["actor"], amended[0]["operator"]) == ("VP", "admin")
     # ... and going back to the first version cancels the task it does not have.
     plan_file.write_text(plan(due), "utf-8")
     back = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)

@@ -207,6 +207,9 @@ class Amendment(Wire):
     calendar: WorkingCalendar
     spec_hash: str
     plan_version: str
+    principal: Principal | None = Field(
+        None, description="the office account that loaded the new version; older histories "
+        "have none")
 
 
 class Status(Wire):

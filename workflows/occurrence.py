@@ -62,6 +62,7 @@ QUIET_HOURS = "quiet-hours"  # no notice inside the policy's quiet hours
 PRINCIPALS = "principals"  # operations record the authenticated account that did them
 SMALL_NOTICES = "small-notices"  # a notice names only the parties its message names
 COORDINATING_TOLD = "coordinating-told"  # coordinating units get the policy's steps too
+SIGNED_AMENDMENTS = "signed-amendments"  # an amendment records the office account that loaded it
 
 RECORD_EVENT = "record_event"
 SEND_NOTICE = "send_notice"
@@ -598,6 +599,11 @@ class OccurrenceWorkflow:
     @workflow.update
     async def amend(self, amendment: Amendment) -> Status:
         async with self.lock:
+            actor: str | None = None
+            operator: dict[str, object] = {}
+            if amendment.principal is not None and workflow.patched(SIGNED_AMENDMENTS):
+                actor = decide(amendment.principal, "amend", self.target()).acting_as
+                operator = {"operator": amendment.principal.account}
             before = self.occ
             self.input = self.input.model_copy(update={
                 "occurrence": amendment.occurrence, "plan": amendment.plan,
@@ -612,13 +618,14 @@ class OccurrenceWorkflow:
                     await self.set_state("scheduled")
             await self.upsert(SPEC_HASH.value_set(amendment.spec_hash),
                               LEADER_ID.value_set(amendment.occurrence.leader or ""))
-            await self.record("amended", details={"plan_version": amendment.plan_version,
-                                                  "changes": changes})
+            await self.record("amended", actor=actor, details={
+                "plan_version": amendment.plan_version, "changes": changes, **operator})
             self.changed = True
             return self.status()
 
     @amend.validator
     def _validate_amend(self, amendment: Amendment) -> None:
+        self.authorize("amend", amendment)
         if amendment.occurrence.ref != self.occ.ref:
             raise Rejected(f"amendment for {amendment.occurrence.ref} sent to {self.occ.ref}")
         if amendment.spec_hash == self.input.spec_hash:
@@ -694,7 +701,7 @@ class OccurrenceWorkflow:
                       requester=pending.requested_by_account if pending else None,
                       ref=self.occ.ref)
 
-    def authorize(self, operation: Operation, request: Request) -> None:
+    def authorize(self, operation: Operation, request: Request | Amendment) -> None:
         """The authorization table, before anything enters the history."""
         if request.principal is None:
             raise Rejected("an operation needs an authenticated account (dondoc login or "

@@ -138,7 +138,7 @@ async def load(
             if previous.occurrences.get(ref) == item.spec_hash:
                 outcome: LoadOutcome = "unchanged"
             elif ref in previous.occurrences:
-                outcome = "amended" if dry_run else await _amend(client, item)
+                outcome = "amended" if dry_run else await _amend(client, item, principal)
             else:
                 outcome = "started" if dry_run else await _start(client, item, task_queue)
         if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
@@ -167,12 +167,13 @@ async def load(
     return summary
 
 
-async def _amend(client: Client, item: OccurrenceInput) -> LoadOutcome:
+async def _amend(client: Client, item: OccurrenceInput, principal: Principal) -> LoadOutcome:
     try:
         await client.get_workflow_handle(item.occurrence.ref).execute_update(
             OccurrenceWorkflow.amend,
             Amendment(occurrence=item.occurrence, plan=item.plan, calendar=item.calendar,
-                      spec_hash=item.spec_hash, plan_version=item.plan_version))
+                      spec_hash=item.spec_hash, plan_version=item.plan_version,
+                      principal=principal))
     except WorkflowUpdateFailedError as error:
         if failure_kind(error) != "AlreadyDone":
             raise

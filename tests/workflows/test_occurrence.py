@@ -15,7 +15,15 @@ from plans.access import Grant, Principal
 from plans.calendar import WorkingCalendar
 from tests.plans.factory import plan_text
 from tests.workflows.conftest import Harness, occurrences, who
-from workflows.messages import ActorReason, Checkin, Complete, Evidence, ExtensionRequest, Trigger
+from workflows.messages import (
+    ActorReason,
+    Amendment,
+    Checkin,
+    Complete,
+    Evidence,
+    ExtensionRequest,
+    Trigger,
+)
 from workflows.occurrence import OccurrenceWorkflow
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -280,6 +288,32 @@ async def test_the_validator_applies_the_authorization_table_before_the_history(
     event = next(e for e in harness.recorder.events if e.type == "completed")
     assert (event.actor, event.details["operator"], event.details["acted_for"],
             event.details["on_behalf_reason"]) == ("HL", "vp", "HL", "HL gửi bản giấy")
+
+
+async def test_only_the_office_amends_and_the_amendment_names_its_account(harness: Harness):
+    """A new version of the plan reaches a running occurrence as `amend`, checked against the
+    table like every operation: the office's account is recorded, anyone else's is refused."""
+    due = CAL.add_working_days(await today(harness), 10)
+    item, handle = await one(harness, f"trước ngày {due:%d/%m/%Y}")
+    later = CAL.add_working_days(due, 5)
+    changed = item.occurrence.model_copy(update={"due": item.occurrence.due + (later - due)})
+
+    def amendment(principal: Principal | None) -> Amendment:
+        return Amendment(occurrence=changed, plan=item.plan, calendar=item.calendar,
+                         spec_hash="v2", plan_version="v2", principal=principal)
+
+    refusals = [await refused(handle, OccurrenceWorkflow.amend, amendment(principal))
+                for principal in (None, who("HL"), who("pgd"))]
+    assert [r.type for r in refusals] == ["NoIdentity", "Forbidden", "Forbidden"]
+    assert refusals[1].message.startswith("hl không có quyền 'amend' trên thu/T1")
+    assert await accepted_updates(handle) == 0
+    assert (await handle.query(OccurrenceWorkflow.status)).due == item.occurrence.due
+
+    status = await handle.execute_update(OccurrenceWorkflow.amend, amendment(who("VP")))
+    assert status.due == changed.due
+    event = next(e for e in harness.recorder.events if e.type == "amended")
+    assert (event.actor, event.details["operator"]) == ("VP", "vp")
+    assert event.details["changes"]["due"]["to"] == changed.due.isoformat()
 
 
 async def test_evidence_must_be_a_document_of_the_task(harness: Harness):

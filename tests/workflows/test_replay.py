@@ -30,6 +30,30 @@ async def test_saved_history_replays(path: Path):
     await replayer.replay_workflow(history)
 
 
+def test_amendments_replay_with_and_without_the_office_account():
+    """v4 holds an amendment from before `signed-amendments` (no account), v5 the office's
+    signed ones; both replay above, and v5's name the account that loaded the version."""
+    from temporalio.api.enums.v1 import EventType
+
+    def amendments(label: str) -> list[dict[str, object]]:
+        found = []
+        for path in (p for p in HISTORIES if p.parent.name == label):
+            history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
+            for event in history.events:
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                    request = (event.workflow_execution_update_accepted_event_attributes
+                               .accepted_request)
+                    if request.input.name == "amend":
+                        found += pydantic_data_converter.payload_converter.from_payloads(
+                            request.input.args.payloads, [dict])
+        return found
+
+    assert [a.get("principal") for a in amendments("v4-amend-unsigned")] == [None]
+    signed = amendments("v5-signed-amendments")
+    assert len(signed) == 2
+    assert {a["principal"]["account"] for a in signed} == {"vp"}  # type: ignore[index]
+
+
 def test_the_newest_histories_carry_the_principal_of_each_operation():
     """The v3 set guards the `principals` patch: every accepted Update names its account, and
     v1/v2 (no principals) replay beside it above."""
