@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -106,8 +107,13 @@ def report(
     plan: Annotated[str, typer.Option(help="plan id")],
     period: Annotated[str | None, typer.Option(help="2025, 2025-Q1, 2025-H1, 2025-03")] = None,
     by: Annotated[str, typer.Option(help="unit, leader or task")] = "unit",
+    unit: Annotated[str | None, typer.Option(help="only this lead unit (id)")] = None,
+    state: Annotated[str | None, typer.Option(
+        help="only this state: done_on_time, done_late, open_in_time, overdue_open, paused, "
+        "cancelled")] = None,
     as_json: AsJson = False,
     as_csv: Annotated[bool, typer.Option("--csv")] = False,
+    xlsx: Annotated[Path | None, typer.Option(help="write an Excel workbook here")] = None,
     state_dir: StateDir = None,
 ) -> None:
     """Done on time, done late, open, overdue, paused, cancelled; on-time rates; KPIs."""
@@ -119,10 +125,13 @@ def report(
     try:
         data = allowed(lambda: reporting.build(
             audit, plan, by=by, period=period, now=datetime.now(HCM),  # type: ignore[arg-type]
-            principal=principal))
+            principal=principal, unit=unit, state=state))
     except reporting.ReportError as error:
         raise fail(str(error)) from None
-    if as_json:
+    if xlsx is not None:
+        xlsx.write_bytes(reporting.as_xlsx(data))
+        out.print(f"wrote {xlsx}", markup=False)
+    elif as_json:
         print_json(data)
     elif as_csv:
         sys.stdout.buffer.write(reporting.as_csv(data))

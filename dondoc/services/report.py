@@ -10,11 +10,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dondoc.services.identity import require
 from plans import report
 from plans.access import Principal, Target
 from plans.evidence import parse_kpi_value
+from plans.validation import closest
 from storage.audit import AuditLog, utc
 from workflows.messages import OccurrenceEvent
 
@@ -42,18 +44,33 @@ def in_period(occ: report.ClassifiedOccurrence, period: str | None) -> bool:
     return occ.due is not None and first <= occ.due.date() < after
 
 
+def units_of(occ: report.ClassifiedOccurrence) -> list[str]:
+    return (occ.unit or "").split(",") if occ.unit else []
+
+
 def build(audit: AuditLog, plan: str, *, by: report.By, period: str | None,
-          now: datetime, principal: Principal) -> dict[str, Any]:
+          now: datetime, principal: Principal, unit: str | None = None,
+          state: str | None = None) -> dict[str, Any]:
+    """The six categories by unit, leader or task, and the KPIs, of the occurrences due in
+    `period`, of lead unit `unit`, in category `state` (each filter when given)."""
     require(principal, "report", Target(plan=plan))
     if period is not None:
         try:
             report.period_bounds(period)
         except ValueError as error:
             raise ReportError(str(error)) from None
-    chosen = [o for o in occurrences(audit, plan, now=now) if in_period(o, period)]
+    if state is not None and state not in report.CATEGORIES:
+        raise ReportError(f"{state!r} is not a state: use {', '.join(report.CATEGORIES)}")
+    every = occurrences(audit, plan, now=now)
+    units = sorted({u for o in every for u in units_of(o)})
+    if unit is not None and unit not in units:
+        raise ReportError(f"no occurrence of unit {unit!r} in plan {plan!r}{closest(unit, units)}")
+    chosen = [o for o in every if in_period(o, period)
+              and (unit is None or unit in units_of(o)) and (state is None or o.category == state)]
     rows = report.summarize(chosen, by)
     return {
         "plan": plan, "period": period, "by": by, "at": now.isoformat(),
+        "unit": unit, "state": state, "units": units,
         "rows": [{"key": r.key, **r.counts, "done": r.done,
                   "on_time_rate": r.on_time_rate, "on_time_rate_original": r.on_time_rate_original}
                  for r in rows],
@@ -76,15 +93,83 @@ def kpi_line(occ: report.ClassifiedOccurrence, kpi: dict[str, Any]) -> dict[str,
             "as_of": latest[1].isoformat() if latest else None, "met": met}
 
 
+BY_VIETNAMESE = {"unit": "Đơn vị", "leader": "Lãnh đạo phụ trách", "task": "Nhiệm vụ"}
+RATES = ("Tỷ lệ đúng hạn (hạn gia hạn)", "Tỷ lệ đúng hạn (hạn ban đầu)")
+KPI_HEADERS = ("Nhiệm vụ", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu", "Giá trị mới nhất",
+               "Ngày số liệu", "Kết quả")
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def met_words(met: bool | None) -> str:
+    return {True: "Đạt", False: "Chưa đạt", None: "Chưa có số liệu"}[met]
+
+
 def as_csv(data: dict[str, Any]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([data["by"], *(report.VIETNAMESE[c] for c in report.CATEGORIES),
-                     "Tỷ lệ đúng hạn (hạn gia hạn)", "Tỷ lệ đúng hạn (hạn ban đầu)"])
+    writer.writerow([BY_VIETNAMESE[data["by"]], *(report.VIETNAMESE[c] for c in report.CATEGORIES),
+                     *RATES])
     for row in data["rows"]:
         writer.writerow([row["key"], *(row[c] for c in report.CATEGORIES),
                          _percent(row["on_time_rate"]), _percent(row["on_time_rate_original"])])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def as_xlsx(data: dict[str, Any]) -> bytes:
+    """The report as an Excel workbook: the categories on one sheet, the KPIs on another;
+    Vietnamese headers, rates as percentages, dates dd/mm/yyyy."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Báo cáo"
+    made = datetime.fromisoformat(data["at"]).astimezone(HCM).replace(tzinfo=None)
+    sheet.append([f"Báo cáo kết quả thực hiện {data.get('title') or data['plan']}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(["Lập lúc", made])
+    sheet["B2"].number_format = "dd/mm/yyyy hh:mm"
+    chosen = [("Kỳ", data["period"]), ("Đơn vị", data.get("unit_name") or data["unit"]),
+              ("Trạng thái", report.VIETNAMESE[data["state"]] if data["state"] else None)]
+    for label, value in chosen:
+        if value:
+            sheet.append([label, value])
+    sheet.append([])
+    sheet.append([BY_VIETNAMESE[data["by"]], *(report.VIETNAMESE[c] for c in report.CATEGORIES),
+                  *RATES])
+    header = sheet.max_row
+    for cell in sheet[header]:
+        cell.font = Font(bold=True)
+    for row in data["rows"]:
+        sheet.append([row["key"], *(row[c] for c in report.CATEGORIES),
+                      row["on_time_rate"], row["on_time_rate_original"]])
+        for cell in sheet[sheet.max_row][-2:]:
+            cell.number_format = "0%"
+    sheet.freeze_panes = f"B{header + 1}"
+    _widths(sheet, [28] + [14] * (len(report.CATEGORIES) + 2), get_column_letter)
+
+    kpis = book.create_sheet("Chỉ tiêu")
+    kpis.append(list(KPI_HEADERS))
+    for cell in kpis[1]:
+        cell.font = Font(bold=True)
+    for line in data["kpis"]:
+        target = f"{line['comparator']} {line['target']}" if line["target"] else ""
+        kpis.append([line.get("task") or line["ref"], line["indicator"], line["unit"] or "",
+                     target, Decimal(line["value"]) if line["value"] else None,
+                     date.fromisoformat(line["as_of"]) if line["as_of"] else None,
+                     met_words(line["met"])])
+        kpis.cell(kpis.max_row, 6).number_format = "dd/mm/yyyy"
+    _widths(kpis, [28, 40, 12, 12, 16, 14, 16], get_column_letter)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _widths(sheet: Any, widths: list[int], letter: Any) -> None:
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[letter(index)].width = width
 
 
 def _percent(rate: float | None) -> str:

@@ -52,6 +52,11 @@ def deadline(value: datetime | None) -> str:
     return f"{local:%H:%M} {format_date_long(local.date())}"
 
 
+def isoday(value: str | None) -> str:
+    """'2025-06-30' -> '30/06/2025'."""
+    return format_date(date.fromisoformat(value)) if value else ""
+
+
 def state_words(state: str) -> str:
     return STATES.get(state, (state, ""))[0]
 
@@ -62,4 +67,4 @@ def state_class(state: str) -> str:
 
 def install(env: Environment) -> None:
     env.filters.update(day=day, instant=instant, deadline=deadline, state_words=state_words,
-                       state_class=state_class)
+                       state_class=state_class, isoday=isoday)

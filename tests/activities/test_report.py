@@ -142,3 +142,41 @@ def test_bad_report_input(audit):
                         principal=OFFICE.model_copy(update={"grants": (Grant(role="office"),)}))
     with pytest.raises(reporting.ReportError, match="is not a period: use 2025, 2025-Q1"):
         reporting.build(audit, "kh", by="unit", period="Q5-2025", now=NOW, principal=OFFICE)
+
+
+def test_filters_by_unit_and_state(audit):
+    data = reporting.build(audit, "kh", by="task", period=None, now=NOW, principal=OFFICE,
+                           unit="CP", state="overdue_open")
+    assert [(r["key"], r["overdue_open"]) for r in data["rows"]] == [("T2", 1)]
+    assert data["units"] == ["CP", "HL"]  # every unit of the plan, to choose from
+    with pytest.raises(reporting.ReportError, match=r"no occurrence of unit 'HK'.*did you mean 'HL'"):
+        reporting.build(audit, "kh", by="unit", period=None, now=NOW, principal=OFFICE, unit="HK")
+    with pytest.raises(reporting.ReportError, match="'late' is not a state"):
+        reporting.build(audit, "kh", by="unit", period=None, now=NOW, principal=OFFICE,
+                        state="late")
+
+
+def test_the_workbook_has_vietnamese_headers_percentages_and_dates(audit):
+    from openpyxl import load_workbook
+
+    reporting.record_kpi(audit, "kh/T4/HL", value="58", as_of=date(2025, 6, 30),
+                         principal=HEAD_OF_HL, kpi_id=None, today=date(2025, 7, 1))
+    data = reporting.build(audit, "kh", by="unit", period="2025", now=NOW, principal=OFFICE)
+    book = load_workbook(io.BytesIO(reporting.as_xlsx(data | {"title": "Kế hoạch CĐS 2025"})))
+    sheet = book["Báo cáo"]
+    assert sheet["A1"].value == "Báo cáo kết quả thực hiện Kế hoạch CĐS 2025"
+    assert sheet["B2"].value == datetime(2025, 7, 1, 10, 0)  # in Vietnam's time
+    assert sheet["B2"].number_format == "dd/mm/yyyy hh:mm"
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = rows.index(next(r for r in rows if r[0] == "Đơn vị"))
+    assert rows[header][1:3] == ["Hoàn thành đúng hạn", "Hoàn thành quá hạn"]
+    assert rows[header][-1] == "Tỷ lệ đúng hạn (hạn ban đầu)"
+    hl = sheet[header + 2 + 1]  # CP first, then HL (1-based rows)
+    assert [c.value for c in hl][:5] == ["HL", 2, 0, 1, 0]
+    assert (hl[-2].value, hl[-2].number_format, hl[-1].value) == (1.0, "0%", 0.5)
+    kpis = [list(r) for r in book["Chỉ tiêu"].iter_rows(values_only=True)]
+    assert kpis[0] == ["Nhiệm vụ", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu", "Giá trị mới nhất",
+                       "Ngày số liệu", "Kết quả"]
+    t4 = next(r for r in kpis if r[0] == "kh/T4/HL")
+    assert t4[3:] == ["≥ 65", 58, datetime(2025, 6, 30), "Chưa đạt"]
+    assert book["Chỉ tiêu"]["F2"].number_format == "dd/mm/yyyy"

@@ -4,15 +4,18 @@ app with its accounts and the loopback SMTP server that receives the sign-in cod
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import create_engine
 
 from dondoc.db import upgrade
@@ -275,10 +278,34 @@ def test_the_office_reads_the_plans_report_and_a_unit_head_may_not(site: Site) -
     assert "Hoàn thành đúng hạn" in text and "Quá hạn chưa hoàn thành" in text
     row = site.browser.find_element(By.XPATH, "//tr[th='Trung tâm Y tế Hạ Long']").text
     assert row.split()[-1] == "100%"  # BA done on time: the only one done
+    chart = site.browser.find_element(By.CSS_SELECTOR, "ul.bars").text
+    assert "Trung tâm Y tế Hạ Long\n100% (1/1 đúng hạn)" in chart  # the number, not colour alone
+    assert "Trung tâm Y tế Cẩm Phả\nchưa có nhiệm vụ hoàn thành" in chart
     screenshots(site.browser, "bao-cao")
     csv = site.browser.execute_async_script(
         "fetch('/bao-cao.csv?plan=web').then(r => r.text()).then(arguments[0])")
     assert "Trung tâm Y tế Cẩm Phả" in csv and "Tỷ lệ đúng hạn" in csv
+
+    Select(site.browser.find_element(By.NAME, "unit")).select_by_visible_text(
+        "Trung tâm Y tế Hạ Long")
+    Select(site.browser.find_element(By.NAME, "state")).select_by_visible_text(
+        "Hoàn thành đúng hạn")
+    site.browser.find_element(By.NAME, "by").send_keys("Nhiệm vụ")
+    text = press(site.browser, "Xem báo cáo")
+    rows = [r.text for r in site.browser.find_elements(By.CSS_SELECTOR, "table.report tbody tr")]
+    assert rows == ["BA 1 0 0 0 0 0 100%"]  # only HL's task done on time
+    site.browser.find_element(By.LINK_TEXT, "Excel (XLSX)")
+    workbook = site.browser.execute_async_script("""
+        const link = document.evaluate("//a[text()='Excel (XLSX)']", document, null, 9, null);
+        fetch(link.singleNodeValue.href).then(r => r.arrayBuffer()).then(b => arguments[0](
+            btoa(String.fromCharCode(...new Uint8Array(b)))))""")
+    sheet = load_workbook(io.BytesIO(base64.b64decode(workbook)))["Báo cáo"]
+    cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert cells[0] == ["Báo cáo kết quả thực hiện Kế hoạch thử trang làm việc"]
+    assert ["Đơn vị", "Trung tâm Y tế Hạ Long"] in cells
+    assert ["Trạng thái", "Hoàn thành đúng hạn"] in cells
+    assert cells[-1] == ["BA", 1, 0, 0, 0, 0, 0, 1, 1]  # counts; both rates 100%
+    assert "Nhiệm vụ" in text
 
 
 def test_a_session_that_ends_while_a_form_is_filled_keeps_what_was_typed(site: Site) -> None:
