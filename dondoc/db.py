@@ -3,12 +3,14 @@ Alembic owns the schema; `upgrade` brings any database to the latest revision.""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-from dondoc.settings import Settings
+    from dondoc.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,6 +23,8 @@ def database_url(settings: Settings) -> str:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # alembic is needed to migrate, not to read (CLI start-up)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -28,6 +32,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
@@ -38,6 +44,9 @@ class SchemaBehind(Exception):
 def require_current(url: str) -> None:
     """Raise SchemaBehind unless the database is at the latest revision. Workers check, they do
     not migrate: several starting at once would race, and a deployment migrates in one step."""
+    # Imported here, after the worker configured its logs: alembic notes each plugin it sets
+    # up at INFO, which is not a worker's event.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine

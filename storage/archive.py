@@ -12,11 +12,12 @@ from sqlalchemy import DateTime, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from temporalio.client import Client
 
 from storage.base import Base
 
 if TYPE_CHECKING:
+    from temporalio.client import Client  # the audit log reads archives without Temporal
+
     from storage.audit import AuditLog
 
 

@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -43,8 +43,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.archive import ArchivedHistory
 from storage.base import Base, utc
-from workflows.anchors import Anchor
 from workflows.messages import OccurrenceEvent
+
+if TYPE_CHECKING:
+    from workflows.anchors import Anchor
 
 __all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditLog", "Broken", "Verified", "canonical",
            "utc"]
@@ -240,6 +242,8 @@ class AuditLog:
 
     def heads(self, at: datetime, source: str = "temporal", reference: str = "") -> list[Anchor]:
         """Each plan's last row and row count (retained rows included), as anchors."""
+        from workflows.anchors import Anchor  # a workflow module: imported when anchoring only
+
         retained = self._retained()
         with Session(self.engine) as session:
             counts: dict[str, int] = {plan: n for plan, n in session.execute(
@@ -264,6 +268,8 @@ class AuditLog:
                 session.commit()
 
     def recorded_anchors(self) -> list[Anchor]:
+        from workflows.anchors import Anchor
+
         with Session(self.engine) as session:
             return [Anchor(plan=a.plan, rows=a.rows, head=a.head, at=utc(a.at), source=a.source,
                            reference=a.reference)

@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from dondoc.cli.common import (
+    EVERY_PLAN,
     HCM,
     StateDir,
-    allowed,
     audit_or_exit,
+    authorize,
     client_for,
     err,
     fail,
@@ -25,8 +26,6 @@ from dondoc.cli.common import (
     run,
     settings,
 )
-from dondoc.services.identity import require
-from plans.access import EVERY_PLAN, Target
 
 app = group("The audit log: verify it against its anchors, anchor, archive, retain, export.")
 SHOWN = 50  # findings printed; the rest are counted
@@ -54,7 +53,7 @@ def audit_verify(
         return
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "audit", Target(plan=plan or EVERY_PLAN)))
+    authorize(principal, "audit", plan or EVERY_PLAN)
     audit = audit_or_exit(config)
     try:
         anchors, notes = run(gather_anchors(config, audit, digest or [],
@@ -113,7 +112,7 @@ def audit_bundle(
 
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "audit", Target(plan=plan)))
+    authorize(principal, "audit", plan)
     audit = audit_or_exit(config)
     now = datetime.now(HCM)
     folder = output or Path(f"bundle-{plan}-{now:%Y-%m-%d}")
@@ -133,7 +132,7 @@ def audit_anchor(state_dir: StateDir = None) -> None:
 
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
+    authorize(principal, "archive", EVERY_PLAN)
     audit = audit_or_exit(config)
 
     async def work() -> int:
@@ -152,7 +151,7 @@ def audit_retain(
     older rows and archived histories removed; the chains and anchors still verify."""
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
+    authorize(principal, "archive", EVERY_PLAN)
     day = parse_day(before, "--before")
     assert day is not None
     cut = datetime.combine(day, datetime.min.time(), HCM)
@@ -179,7 +178,7 @@ def audit_archive(
 
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "archive", Target(plan=EVERY_PLAN)))
+    authorize(principal, "archive", EVERY_PLAN)
     audit = audit_or_exit(config, write=True)
 
     async def work() -> int:
@@ -210,7 +209,7 @@ def audit_export(
         raise fail(f"--format: {format!r} is not csv or json", 2)
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "audit", Target(plan=plan)))
+    authorize(principal, "audit", plan)
     audit = audit_or_exit(config)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     rows = audit.events(

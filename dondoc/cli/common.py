@@ -1,34 +1,39 @@
 """What every command group shares: the consoles, the settings, turning the errors a user can
-fix into one line and an exit code, and reading the options every group takes."""
+fix into one line and an exit code, and reading the options every group takes.
+
+The command modules import only the standard library, typer and rich at their top: Temporal's
+client, SQLAlchemy, pydantic and the plan grammar are imported inside the commands that use
+them, so `dondoc --help` and a quick read start in a fraction of a second
+(tests/test_cli_startup.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from sqlalchemy import create_engine
-from temporalio.client import Client
 
-from dondoc.files import Loaded, read_plan
-from dondoc.services.identity import NotAllowed
-from dondoc.settings import Settings, load_settings
-from plans.access import Principal
-from plans.validation import Problem
-from storage.accounts import Accounts, NotAuthenticated
-from storage.audit import AuditLog
-from storage.ledger import Ledger
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from dondoc.files import Loaded
+    from dondoc.settings import Settings
+    from plans.access import Operation, Principal
+    from plans.validation import Problem
+    from storage.accounts import Accounts
+    from storage.audit import AuditLog
+    from storage.ledger import Ledger
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+EVERY_PLAN = "*"  # plans.access.EVERY_PLAN, here so that --help shows it without pydantic
 T = TypeVar("T")
 
 StateDir = Annotated[
@@ -52,6 +57,8 @@ def group(help_text: str) -> typer.Typer:
 def settings(state_dir: Path | None = None) -> Settings:
     """The settings, with the state folder from --state-dir, and the address of a `dondoc dev`
     running on that folder when DONDOC_TEMPORAL_ADDRESS does not name another server."""
+    from dondoc.settings import load_settings
+
     resolved = load_settings().with_state_dir(state_dir)
     if "temporal_address" not in resolved.model_fields_set:
         from dondoc.devserver import dev_address
@@ -79,6 +86,8 @@ def count_problems(problems: list[Problem]) -> str:
 
 
 def load_or_exit(path: Path, contacts: Path | None = None) -> Loaded:
+    from dondoc.files import read_plan
+
     loaded, problems = read_plan(
         path, calendar_file=settings().calendar_file, contacts_file=contacts
     )
@@ -101,24 +110,32 @@ def parse_day(value: str | None, option: str) -> date | None:
 
 def run(work: Coroutine[Any, Any, T]) -> T:
     """Run a client coroutine; turn the errors a user can fix into one line and an exit code."""
+    import asyncio
+
+    try:
+        return asyncio.run(work)
+    except Exception as error:
+        raise one_line(error) from None
+
+
+def one_line(error: Exception) -> typer.Exit:
+    """The exit of an error a user can fix; any other is raised again. The modules of these
+    errors are imported once one happened, not at every start."""
+    from dondoc.services.identity import NotAllowed
     from dondoc.services.operate import Refused
     from dondoc.services.read import UnknownRef
     from dondoc.temporal import Unreachable
 
-    try:
-        return asyncio.run(work)
-    except Unreachable as error:
-        raise fail(str(error)) from None
-    except UnknownRef as error:
-        raise fail(str(error)) from None
-    except NotAllowed as error:
-        raise fail(f"refused: {error}") from None
-    except Refused as error:
+    if isinstance(error, Unreachable | UnknownRef):
+        return fail(str(error))
+    if isinstance(error, NotAllowed):
+        return fail(f"refused: {error}")
+    if isinstance(error, Refused):
         if error.kind == "AlreadyDone":
             out.print(str(error), markup=False)
-            raise typer.Exit(0) from None
-        raise fail(f"refused: {error}" + (f" [{error.kind}]" if error.kind in CODED else "")
-                   ) from None
+            return typer.Exit(0)
+        return fail(f"refused: {error}" + (f" [{error.kind}]" if error.kind in CODED else ""))
+    raise error
 
 
 # Refusals of the authorization table: scripts read the code at the end of the line.
@@ -127,7 +144,10 @@ CODED = {"Forbidden", "NotOnBehalf", "NoReason", "OwnRequest", "NoIdentity", "No
 
 
 def accounts_of(config: Settings) -> Accounts:
+    from sqlalchemy import create_engine
+
     from dondoc.db import database_url
+    from storage.accounts import Accounts
 
     if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
         raise fail(f"no dondoc database in {config.state_dir}: run `dondoc db upgrade` (or set "
@@ -140,6 +160,7 @@ def identity(config: Settings, *, by: str | None = None, reason: str | None = No
     """The authenticated account of this command (refused in one line without one), on behalf
     of `by` when given."""
     from dondoc.services.identity import acting, current
+    from storage.accounts import NotAuthenticated
 
     try:
         principal = current(config, accounts_of(config), at=datetime.now(UTC))
@@ -148,8 +169,18 @@ def identity(config: Settings, *, by: str | None = None, reason: str | None = No
     return acting(principal, by=by, reason=reason)
 
 
+def authorize(principal: Principal, operation: Operation, plan: str) -> None:
+    """The authorization table's decision on one plan (or EVERY_PLAN); a refusal is one line."""
+    from dondoc.services.identity import require
+    from plans.access import Target
+
+    allowed(lambda: require(principal, operation, Target(plan=plan)))
+
+
 def allowed(work: Callable[[], T]) -> T:
     """Run a service call; its refusal by the authorization table is one line, exit 1."""
+    from dondoc.services.identity import NotAllowed
+
     try:
         return work()
     except NotAllowed as error:
@@ -167,6 +198,7 @@ def ledger_of(config: Settings) -> Ledger | None:
     Connecting does not migrate: an auditor's read-only role may read, never change, the
     schema."""
     from dondoc.db import database_url
+    from storage.ledger import Ledger
 
     if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
         return None
@@ -177,6 +209,7 @@ def audit_or_exit(config: Settings, *, write: bool = False) -> AuditLog:
     """The audit log; a command that writes to it needs the audit key, a reader uses it when
     it has it (to check the rows' HMACs)."""
     from dondoc import keys
+    from storage.audit import AuditLog
 
     ledger = ledger_of(config)
     if ledger is None:

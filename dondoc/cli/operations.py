@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 
 from dondoc.cli.common import (
     HCM,
@@ -31,21 +30,14 @@ from dondoc.cli.common import (
     run,
     settings,
 )
-from dondoc.services import evidence as evidence_files
-from dondoc.services import operate as operating
-from dondoc.services import report as reporting
-from plans.access import Principal
-from plans.evidence import BadEvidence, check_evidence
 from plans.vietnamese import format_datetime
-from workflows.messages import (
-    ActorReason,
-    Checkin,
-    Complete,
-    Evidence,
-    ExtensionRequest,
-    Status,
-)
-from workflows.occurrence import OccurrenceWorkflow
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from dondoc.services.operate import Refused
+    from plans.access import Principal
+    from workflows.messages import Status
 
 app = group("Operations on occurrences.")
 kpi_app = group("KPI values (chỉ tiêu).")
@@ -55,6 +47,9 @@ def _operate(ref: str, update: str, make: Callable[[Principal], BaseModel],
              state_dir: Path | None, *, by: str | None, reason: str | None) -> None:
     """Send the operation with the authenticated principal; the workflow's validator applies
     the authorization table before anything enters its history."""
+    from dondoc.services import operate as operating
+    from workflows.occurrence import OccurrenceWorkflow
+
     config = settings(state_dir)
     principal = identity(config, by=by, reason=reason)
 
@@ -84,6 +79,11 @@ def complete(
 ) -> None:
     """Record that a unit reported completion, with its evidence: a document number that looks
     like one (123/BC-UBND), or the document attached with --file."""
+    from dondoc.services import evidence as evidence_files
+    from dondoc.services import operate as operating
+    from plans.evidence import BadEvidence, check_evidence
+    from workflows.messages import Complete, Evidence
+
     config = settings(state_dir)
     number, written_date = operating.split_evidence(evidence)
     today = datetime.now(HCM).date()
@@ -117,6 +117,8 @@ def extend(
     by: OnBehalf = None, state_dir: StateDir = None,
 ) -> None:
     """Ask for a new deadline; the responsible leader approves or denies it."""
+    from workflows.messages import ExtensionRequest
+
     day = parse_day(until, "--until")
     assert day is not None
     _operate(ref, "request_extension", lambda who: ExtensionRequest(
@@ -127,6 +129,8 @@ def extend(
 def approve_extension(ref: Ref, reason: Annotated[str, typer.Option()] = "",
                       state_dir: StateDir = None) -> None:
     """The responsible leader (or the Steering Committee) grants the pending extension."""
+    from workflows.messages import ActorReason
+
     _operate(ref, "approve_extension", lambda who: ActorReason(
         by="", reason=reason, principal=who), state_dir, by=None, reason=None)
 
@@ -136,6 +140,8 @@ def _actor_reason_command(name: str, update: str, help_text: str) -> None:
 
     def command(ref: Ref, reason: Reason, by: OnBehalf = None,
                 state_dir: StateDir = None) -> None:
+        from workflows.messages import ActorReason
+
         _operate(ref, update, lambda who: ActorReason(by=by or "", reason=reason, principal=who),
                  state_dir, by=by, reason=reason)
 
@@ -157,6 +163,8 @@ def checkin(ref: Ref, note: Annotated[str, typer.Option(help="progress")],
             by: OnBehalf = None, reason: OptionalReason = None,
             state_dir: StateDir = None) -> None:
     """Report progress on an ongoing ("Thường xuyên") task."""
+    from workflows.messages import Checkin
+
     _operate(ref, "checkin", lambda who: Checkin(by=by or "", note=note, principal=who),
              state_dir, by=by, reason=reason)
 
@@ -169,12 +177,15 @@ def trigger(
     state_dir: StateDir = None,
 ) -> None:
     """The event happened: start the clock of every task waiting for it."""
+    from dondoc.services import operate as operating
+    from workflows.messages import Status
+
     day = parse_day(at, "--at")
     assert day is not None
     config = settings(state_dir)
     principal = identity(config)
 
-    async def work() -> list[tuple[str, Status | operating.Refused]]:
+    async def work() -> list[tuple[str, Status | Refused]]:
         client = await client_for(config)
         return await operating.trigger(client, plan, event, at=day, principal=principal)
 
@@ -198,6 +209,8 @@ def kpi_record(
     state_dir: StateDir = None,
 ) -> None:
     """Record a KPI's value; reports show the latest against its target."""
+    from dondoc.services import report as reporting
+
     day = parse_day(as_of, "--as-of")
     assert day is not None
     config = settings(state_dir)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
 from dondoc.cli.common import (
     HCM,
     AsJson,
     StateDir,
-    allowed,
+    authorize,
     client_for,
     count_problems,
     fail,
@@ -29,13 +27,13 @@ from dondoc.cli.common import (
     run,
     settings,
 )
-from dondoc.files import Loaded, file_kind, read_calendar, read_contacts, read_plan
-from dondoc.services import load as loading
-from dondoc.services.identity import require
-from plans import schedule
-from plans.access import Target
-from plans.validation import Checked
 from plans.vietnamese import format_date, format_datetime
+
+if TYPE_CHECKING:
+    from dondoc.files import Loaded
+    from dondoc.services.load import LoadSummary
+    from plans import schedule
+    from plans.validation import Checked
 
 app = group("Plan files.")
 
@@ -47,6 +45,9 @@ def validate(
 ) -> None:
     """Check plan files (and contacts or calendar files): one line per problem,
     FILE:LINE:COL: field: message."""
+    from dondoc.files import file_kind, read_contacts, read_plan
+    from plans import schedule
+
     failed = False
     for path in files:
         kind = file_kind(path)
@@ -72,11 +73,16 @@ def validate(
 
 
 def _calendar_checked(path: Path) -> Checked[Any]:
+    from dondoc.files import read_calendar
+    from plans.validation import Checked
+
     overrides, problems = read_calendar(path)
     return Checked(overrides, problems)
 
 
 def occurrence_json(occ: schedule.Occurrence, loaded: Loaded) -> dict[str, Any]:
+    from plans import schedule
+
     calendar, policy = loaded.calendar, occ.policy
     steps: dict[str, list[schedule.Step]] = {"reminders": [], "escalations": [], "checkins": []}
     if occ.due is not None and occ.due_date is not None:
@@ -132,6 +138,8 @@ def show(
     to: Annotated[str | None, typer.Option(help="due on or before (dd/mm/yyyy)")] = None,
 ) -> None:
     """The expanded schedule: each occurrence, its due date, reminders and escalations."""
+    from plans import schedule
+
     loaded = load_or_exit(file)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     if unit is not None and unit not in {u.id for u in loaded.plan.units}:
@@ -151,6 +159,8 @@ def show(
 
 
 def _print_schedule(loaded: Loaded, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     info = loaded.plan.plan
     out.print(f"[bold]{info.number or '(chưa có số)'}[/] {info.title}")
     table = Table(show_lines=False, expand=True)
@@ -238,15 +248,20 @@ def load(
     state_dir: StateDir = None,
 ) -> None:
     """Start one workflow per occurrence; a new version of a plan applies the difference."""
+    from rich.progress import Progress
+
+    from dondoc.services import load as loading
+    from plans import schedule
+
     loaded = load_or_exit(file, contacts)
     config = settings(state_dir)
     principal = identity(config)
-    allowed(lambda: require(principal, "load", Target(plan=loaded.plan.plan.id)))
+    authorize(principal, "load", loaded.plan.plan.id)
     if contacts is not None and not dry_run:
         folder = loading.install_contacts(contacts, loaded.plan.plan.id, config)
         out.print(f"contacts of {loaded.plan.plan.id} installed in {folder}", markup=False)
 
-    async def work() -> loading.LoadSummary:
+    async def work() -> LoadSummary:
         client = await client_for(config)
         count = len(schedule.expand(loaded.plan))
         with Progress(transient=True, disable=as_json or not out.is_terminal,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from dondoc.cli.common import (
     HCM,
@@ -28,10 +27,10 @@ from dondoc.cli.common import (
     run,
     settings,
 )
-from dondoc.services import read as reading
-from dondoc.services import report as reporting
 from plans.vietnamese import format_datetime
-from storage.audit import AuditLog
+
+if TYPE_CHECKING:
+    from dondoc.services.read import StatusRow
 
 app = group("Reading occurrences and reports.")
 
@@ -45,6 +44,9 @@ def status(
     state_dir: StateDir = None,
 ) -> None:
     """Where every occurrence stands: scheduled, due soon, overdue, done, paused ..."""
+    from rich.table import Table
+
+    from dondoc.services import read as reading
     from workflows.messages import State
 
     if state is not None and state not in State.__args__:  # type: ignore[attr-defined]
@@ -55,7 +57,7 @@ def status(
     config = settings(state_dir)
     principal = identity(config)
 
-    async def work() -> list[reading.StatusRow]:
+    async def work() -> list[StatusRow]:
         return await reading.status(await client_for(config), principal, plan=plan, unit=unit,
                                     state=state)
 
@@ -78,6 +80,9 @@ def status(
 def history(ref: Ref, as_json: AsJson = False,
             state_dir: StateDir = None) -> None:
     """The occurrence's timeline: reminders, escalations, completion, extensions, by whom."""
+    from dondoc.services import read as reading
+    from storage.audit import AuditLog
+
     config = settings(state_dir)
     principal = identity(config)
     ledger = ledger_of(config)
@@ -117,6 +122,8 @@ def report(
     state_dir: StateDir = None,
 ) -> None:
     """Done on time, done late, open, overdue, paused, cancelled; on-time rates; KPIs."""
+    from dondoc.services import report as reporting
+
     if by not in ("unit", "leader", "task"):
         raise fail(f"--by: {by!r} is not unit, leader or task", 2)
     config = settings(state_dir)
@@ -140,6 +147,8 @@ def report(
 
 
 def _print_report(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     from plans.report import CATEGORIES, VIETNAMESE
 
     out.print(f"Kế hoạch {data['plan']}" + (f", kỳ {data['period']}" if data["period"] else ""),

@@ -6,15 +6,17 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dondoc.cli.common import (
+    EVERY_PLAN,
     AsJson,
     StateDir,
     accounts_of,
     allowed,
+    authorize,
     fail,
     group,
     identity,
@@ -24,11 +26,10 @@ from dondoc.cli.common import (
     print_problems,
     settings,
 )
-from dondoc.files import read_contacts
-from dondoc.services import identity as identities
-from dondoc.services import users as accounts_service
-from plans.access import EVERY_PLAN, Grant, PlanRole, Target
-from storage.accounts import Accounts, NotAuthenticated
+
+if TYPE_CHECKING:
+    from plans.access import Grant, PlanRole
+    from storage.accounts import Accounts
 
 app = group("Accounts: who may act, in which roles.")
 login_app = group("Sign in.")
@@ -54,6 +55,8 @@ def _password(from_stdin: bool, *, confirm: bool) -> str:
 
 
 def _grant(role: str, plan: str, party: str | None) -> Grant:
+    from plans.access import Grant
+
     if role not in ROLES:
         raise fail(f"--role: {role!r} is not one of {', '.join(ROLES)}", 2)
     needs_party = role in ("unit_head", "leader", "steering_committee")
@@ -67,7 +70,7 @@ def _grant(role: str, plan: str, party: str | None) -> Grant:
 def _manage(state_dir: Path | None) -> None:
     """Account changes are for the office of every plan."""
     principal = identity(settings(state_dir))
-    allowed(lambda: identities.require(principal, "manage_users", Target(plan=EVERY_PLAN)))
+    authorize(principal, "manage_users", EVERY_PLAN)
 
 
 def _change(work: Callable[[], object]) -> None:
@@ -85,6 +88,9 @@ def login(
     state_dir: StateDir = None,
 ) -> None:
     """Sign in: the token is kept for this OS user (mode 0600 in the state folder)."""
+    from dondoc.services import identity as identities
+    from storage.accounts import NotAuthenticated
+
     config = settings(state_dir)
     accounts = accounts_of(config)
     try:
@@ -100,6 +106,8 @@ def login(
 @login_app.command("logout")
 def logout(state_dir: StateDir = None) -> None:
     """Sign out: the token is revoked and removed."""
+    from dondoc.services import identity as identities
+
     config = settings(state_dir)
     done = identities.logout(config, accounts_of(config), at=_now())
     out.print("đã đăng xuất" if done else "chưa đăng nhập", markup=False)
@@ -154,6 +162,9 @@ def users_add(
     state_dir: StateDir = None,
 ) -> None:
     """Create an account. The very first office account of every plan needs no sign-in."""
+    from dondoc.services import identity as identities
+    from dondoc.services import users as accounts_service
+
     config = settings(state_dir)
     accounts = accounts_of(config)
     grant = _grant(role, plan, party) if role else None
@@ -222,6 +233,8 @@ def users_enable(account: Annotated[str, typer.Argument()], state_dir: StateDir 
 def users_password(account: Annotated[str, typer.Argument()],
                    password_stdin: PasswordStdin = False, state_dir: StateDir = None) -> None:
     """Set an account's password (for `dondoc login`)."""
+    from dondoc.services import identity as identities
+
     accounts = _manage_or_exit(state_dir)
     try:
         secret = identities.hash_password(_password(password_stdin, confirm=True))
@@ -256,6 +269,9 @@ def users_sync(
 ) -> None:
     """Accounts and roles from a contacts file: the head of each unit, the leaders, the
     Steering Committee, the office. Running it again changes only what the file changed."""
+    from dondoc.files import read_contacts
+    from dondoc.services import users as accounts_service
+
     checked = read_contacts(contacts)
     print_problems(checked.problems)
     if not checked.ok or checked.value is None:

@@ -7,29 +7,21 @@ import difflib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
 
 from dondoc.services.identity import require
 from plans.access import Principal, Target, decide
 from storage.audit import AuditLog, utc
-from storage.ledger import Ledger
 from workflows.messages import OccurrenceEvent
-from workflows.occurrence import (
-    DUE_AT,
-    ESCALATION_LEVEL,
-    LEADER_ID,
-    OCCURRENCE_STATE,
-    PLAN_ID,
-    TASK_ID,
-    UNIT_ID,
-)
-from workflows.plan import loaded_plans, plan_record
+
+if TYPE_CHECKING:
+    # Temporal's client is imported where it is used: a timeline the audit log holds is read
+    # without it, and the CLI starts faster (tests/test_cli_startup.py).
+    from temporalio.client import Client, WorkflowHandle
+
+    from storage.ledger import Ledger
 
 
 class UnknownRef(Exception):
@@ -46,6 +38,8 @@ async def all_refs(client: Client, plan_id: str | None = None) -> list[str]:
 
 
 async def handle_for(client: Client, ref: str) -> WorkflowHandle[Any, Any]:
+    from temporalio.service import RPCError, RPCStatusCode
+
     handle = client.get_workflow_handle(ref)
     try:
         await handle.describe()
@@ -72,6 +66,18 @@ class StatusRow(BaseModel):
 async def status(client: Client, principal: Principal, *, plan: str | None = None,
                  unit: str | None = None, state: str | None = None) -> list[StatusRow]:
     """The occurrences the principal may read (plans/access.py), with the filters given."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from workflows.occurrence import (
+        DUE_AT,
+        ESCALATION_LEVEL,
+        LEADER_ID,
+        OCCURRENCE_STATE,
+        PLAN_ID,
+        TASK_ID,
+        UNIT_ID,
+    )
+
     clauses = ["WorkflowType = 'OccurrenceWorkflow'"]
     if plan:
         clauses.append(f"PlanId = '{plan}'")
@@ -97,6 +103,8 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
 
 async def waiting_for(client: Client, plan_id: str, event: str) -> list[str]:
     """The plan's occurrences that wait for `event`, from the plan's record."""
+    from workflows.plan import loaded_plans, plan_record
+
     record = await plan_record(client, plan_id)
     if record is None:
         raise UnknownRef(plan_id, difflib.get_close_matches(
@@ -137,6 +145,9 @@ async def history(client: Client | None, ref: str, principal: Principal,
 
 
 async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
     await handle_for(client, ref)
     events: list[OccurrenceEvent] = []
     runs: list[str | None] = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
