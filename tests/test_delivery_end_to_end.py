@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import json
 import os
 import signal
@@ -292,3 +294,92 @@ class KillingStormMailbox(Mailbox):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.worker_pid, signal.SIGKILL)
         return answer
+
+
+class TwoAtOnceMailbox(Mailbox):
+    """Holds the first message until a second arrives while it is held: with one activity at a
+    time per worker, that second message can only come from the other worker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.second = asyncio.Event()
+        self.overlapped = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.messages and not self.second.is_set():
+            self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(
+                envelope.content, policy=email.policy.default)))  # type: ignore[arg-type]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.second.wait(), timeout=60)
+            return "250 Message accepted"
+        self.overlapped = self.overlapped or not self.second.is_set()
+        self.second.set()
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.fault
+def test_two_workers_on_one_queue_send_each_notice_once(tmp_path: Path):
+    """Two `dondoc worker` processes share a storm on one task queue and one ledger: every
+    notice reaches the SMTP server once, under one Message-ID, and the ledger agrees."""
+    import sqlite3
+
+    units = 16
+    mailbox, smtp_port = TwoAtOnceMailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    state = tmp_path / "state"
+    server = DevServer(state, port=free_port(), ui_port=free_port())
+    server.start()
+    env = {**os.environ, "DONDOC_STATE_DIR": str(state),
+           "DONDOC_TEMPORAL_ADDRESS": server.address, "DONDOC_MAX_CONCURRENT_ACTIVITIES": "1",
+           "DONDOC_SMTP_URL": f"mailto://127.0.0.1:{smtp_port}?mode=insecure"
+                              "&from=nhacviec@syt.example.invalid&name=Sở Y tế"}
+    contacts = "plan: bao\ncontacts:\n" + "".join(
+        f"  - {{of: U{i:02d}, email: tram{i:02d}@xa.example.invalid, prefer: [email]}}\n"
+        for i in range(units)) + "  - {of: VP, email: vanphong@syt.example.invalid}\n"
+    (tmp_path / "lien-he.yaml").write_text(contacts, "utf-8")
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        asyncio.run(server.wait_ready())
+        subprocess.run([DONDOC, "db", "upgrade"], env=env, check=True, capture_output=True)
+        env["DONDOC_API_KEY"] = bootstrap_office(env)
+        for i in range(2):
+            log = (tmp_path / f"worker-{i}.log").open("ab")
+            workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log,
+                                            stderr=log))
+        reminder_at = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=25)
+        (tmp_path / "bao.yaml").write_text(storm_plan(reminder_at + timedelta(hours=1), units),
+                                           "utf-8")
+        loaded = subprocess.run([DONDOC, "load", str(tmp_path / "bao.yaml"), "--contacts",
+                                 str(tmp_path / "lien-he.yaml")], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stderr
+
+        def ledger() -> list[tuple[str, str]]:
+            with sqlite3.connect(state / "dondoc.db") as db:
+                return db.execute("SELECT status, provider_message_id FROM deliveries").fetchall()
+
+        deadline = time.monotonic() + 240
+        while len(mailbox.messages) < units or len(ledger()) < units or any(
+                status != "sent" for status, _ in ledger()):
+            assert time.monotonic() < deadline, (len(mailbox.messages), ledger())
+            assert all(w.poll() is None for w in workers), "a worker exited"
+            time.sleep(0.5)
+        assert mailbox.overlapped, "the two workers never sent at the same time"
+        by_id: dict[str, list[list[str]]] = {}
+        for recipients, message in mailbox.messages:
+            by_id.setdefault(message["Message-ID"], []).append(recipients)
+        assert len(mailbox.messages) == units  # nothing sent twice, not even under another id
+        assert sorted(r[0][0] for r in by_id.values()) == [
+            f"tram{i:02d}@xa.example.invalid" for i in range(units)]
+        assert sorted(ledger()) == sorted(("sent", mid) for mid in by_id)
+        sent = [(tmp_path / f"worker-{i}.log").read_text("utf-8").count('"notice.sent"')
+                for i in range(2)]
+        assert sum(sent) == units and min(sent) > 0, sent
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
+        server.stop()
+        controller.stop()
