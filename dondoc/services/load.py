@@ -63,13 +63,25 @@ def spec_hash(occurrence: Occurrence) -> str:
 
 
 def inputs(loaded: Loaded) -> list[OccurrenceInput]:
+    """One start input per occurrence. Of the plan's parties it carries those its workflow
+    names (a task fanned out to 1,000 units made every input list all 1,000); the calendar
+    stays whole: any day an operation may ask how many working days are left."""
     context, version = plan_context(loaded.plan), plan_version(loaded.text)
     calendar = loaded.calendar.dates_only()
     return [
-        OccurrenceInput(occurrence=occ, plan=context, calendar=calendar,
+        OccurrenceInput(occurrence=occ, plan=naming(context, occ), calendar=calendar,
                         spec_hash=spec_hash(occ), plan_version=version)
         for occ in expand(loaded.plan)
     ]
+
+
+def naming(context: PlanContext, occ: Occurrence) -> PlanContext:
+    """The context with the parties an occurrence's workflow may address or check: its units,
+    its leader, the Steering Committee and the office."""
+    named = [*occ.lead, *occ.coordinating, *([occ.leader] if occ.leader else []),
+             context.steering_committee, context.office]
+    return context.model_copy(update={"parties": {
+        i: context.parties[i] for i in dict.fromkeys(named) if i in context.parties}})
 
 
 

@@ -114,3 +114,38 @@ async def test_a_year_of_quarterly_reports(harness: Harness):
         ref = f"quy/BC-QUY/CP@{year}-Q{quarter}"
         assert (ref, "reminder-7wd") in sent and (ref, "escalation-1") in sent
     assert sum(1 for ref, step in sent if step.startswith("escalation")) >= 4 * 2
+
+
+def test_a_start_input_names_only_its_own_parties_however_many_units_the_plan_has():
+    """A task given to each of 300 commune stations: each station's input names that station,
+    the responsible leader, the Steering Committee and the office, not the other 299, so its
+    size does not grow with the plan."""
+    units = "".join(f"  - {{id: X{i:03d}, name: Trạm Y tế xã số {i}, kind: center, "
+                    "groups: [xa]}\n" for i in range(300))
+    text = f"""\
+plan: {{id: xa, title: Kế hoạch tiêm chủng, issuer: Sở Y tế, year: 2025}}
+units:
+  - {{id: VP, name: Văn phòng Sở Y tế, kind: department}}
+{units}groups:
+  - {{id: xa, name: Các trạm y tế xã}}
+people:
+  - {{id: pgd, name: Trần Văn B, title: Phó Giám đốc Sở}}
+  - {{id: bcd, title: Ban Chỉ đạo, kind: committee}}
+roles: {{office: VP, steering_committee: bcd, default_leader: pgd}}
+tasks:
+  - id: T1
+    title: Báo cáo số liệu tiêm chủng
+    source: Phụ lục I
+    for_each: {{group: xa}}
+    coordinating: [VP]
+    deadline: "trước ngày 30/06/2025"
+"""
+    items = loading.inputs(loaded(text))
+    assert len(items) == 300
+    station = next(i for i in items if i.occurrence.ref == "xa/T1/X007")
+    assert {pid: p.name for pid, p in station.plan.parties.items()} == {
+        "X007": "Trạm Y tế xã số 7", "VP": "Văn phòng Sở Y tế",
+        "pgd": "Trần Văn B - Phó Giám đốc Sở",
+        "bcd": "Ban Chỉ đạo"}
+    assert (station.plan.office, station.plan.steering_committee) == ("VP", "bcd")
+    assert max(len(i.model_dump_json()) for i in items) < 4_000
