@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,12 +53,15 @@ def main() -> None:
             took = fill(audit, rows)
             print(f"append, {label}: {rows} rows in {took:.1f} s, {rows / took:,.0f} rows/s")
             anchors = audit.heads(datetime.now(UTC))
+            tracemalloc.start()
             start = time.perf_counter()
             verified = audit.verify(anchors=anchors)
             took = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             assert verified.findings == [], verified.findings[:3]
             print(f"verify, {label}: {rows} rows, {len(anchors)} anchors in {took:.2f} s, "
-                  f"{rows / took:,.0f} rows/s")
+                  f"{rows / took:,.0f} rows/s, peak traced memory {peak / 2**20:.1f} MiB")
         dondoc = str(Path(sys.executable).parent / "dondoc")
         env = {**os.environ, "DONDOC_STATE_DIR": str(state)}
         added = subprocess.run([dondoc, "users", "add", "admin", "--name", "Văn phòng", "--role",

@@ -154,6 +154,19 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
                if r["type"] == "amended"]
     assert {"due", "deadline_text"} <= set(amended[0]["changes"])
     assert (amended[0]["actor"], amended[0]["operator"]) == ("VP", "admin")
+    # Every occurrence, or the first N and how many more: nothing is cut silently.
+    stack.wait_for(lambda: len(json.loads(stack.dondoc("status", "--plan", "e2e", "--json")
+                                          .stdout)) == 2, timeout=30, what="both in status")
+    every = json.loads(stack.dondoc("status", "--plan", "e2e", "--json").stdout)
+    first_only = stack.dondoc("status", "--plan", "e2e", "--json", "--limit", "1")
+    assert json.loads(first_only.stdout) == every[:1]
+    assert first_only.stderr == ("1 more occurrences not shown (--limit 1); --limit 2 shows "
+                                 "them all\n")
+    table = stack.dondoc("status", "--plan", "e2e").stdout.splitlines()
+    assert table[0].split() == ["Mã", "(ref)", "Đơn", "vị", "Hạn", "Trạng", "thái", "Mức", "báo",
+                                "cáo"]
+    assert [line.split()[0] for line in table[1:3]] == [r["ref"] for r in every]
+    assert table[-1] == "2 occurrences"
     # ... and going back to the first version cancels the task it does not have.
     plan_file.write_text(plan(due), "utf-8")
     back = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)

@@ -71,7 +71,8 @@ def audit_verify(
         err.print(f"{verified.unchecked_macs} row HMACs not checked: DONDOC_AUDIT_KEY is not "
                   "set (chains, heads and anchors were)", markup=False, highlight=False)
     findings = [str(f) for f in verified.findings] + [
-        f"[evidence] {line}" for line in check_files(evidence_dir(config), audit.events(plan=plan))]
+        f"[evidence] {line}" for line in check_files(evidence_dir(config),
+                                                    audit.stream(plan=plan, type="completed"))]
     for finding in findings[:SHOWN]:
         err.print(f"audit log broken: {finding}", markup=False, highlight=False)
     if findings:

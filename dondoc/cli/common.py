@@ -231,6 +231,18 @@ def refused_write(error: Exception) -> typer.Exit:
     raise error
 
 
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns aligned by their display width, written as they are: rich's Table lays out every
+    cell of every row first, seconds for a plan's 9,000 occurrences."""
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ("  ".join(cell + " " * (width - cell_len(cell)) for cell, width
+                       in zip(row, widths, strict=True)).rstrip() for row in (header, *rows))
+    sys.stdout.writelines(line + "\n" for line in lines)
+    sys.stdout.flush()
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")

@@ -18,12 +18,14 @@ from dondoc.cli.common import (
     allowed,
     audit_or_exit,
     client_for,
+    err,
     fail,
     group,
     identity,
     ledger_of,
     out,
     print_json,
+    print_table,
     run,
     settings,
 )
@@ -40,12 +42,13 @@ def status(
     plan: Annotated[str | None, typer.Option(help="plan id")] = None,
     unit: Annotated[str | None, typer.Option(help="unit id")] = None,
     state: Annotated[str | None, typer.Option(help="scheduled, due_soon, overdue, ...")] = None,
+    limit: Annotated[int | None, typer.Option(
+        min=1, help="print the first N (by due date); a last line says how many more")] = None,
     as_json: AsJson = False,
     state_dir: StateDir = None,
 ) -> None:
-    """Where every occurrence stands: scheduled, due soon, overdue, done, paused ..."""
-    from rich.table import Table
-
+    """Where every occurrence stands: scheduled, due soon, overdue, done, paused ... All of
+    them, unless --limit says how many."""
     from dondoc.services import read as reading
     from workflows.messages import State
 
@@ -62,18 +65,20 @@ def status(
                                     state=state)
 
     rows = run(work())
+    shown = rows[:limit]
+    more = len(rows) - len(shown)
     if as_json:
-        print_json([r.model_dump(mode="json") for r in rows])
-        return
-    table = Table(expand=True)
-    for column in ("Mã (ref)", "Đơn vị", "Hạn", "Trạng thái", "Mức báo cáo"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row.ref, row.unit or "", format_datetime(row.due.astimezone(HCM))
-                      if row.due else "", STATE_VI.get(row.state, row.state),
-                      str(row.escalation_level or ""))
-    out.print(table)
-    out.print(f"{len(rows)} occurrences", markup=False)
+        print_json([r.model_dump(mode="json") for r in shown])
+    else:
+        print_table(("Mã (ref)", "Đơn vị", "Hạn", "Trạng thái", "Mức báo cáo"), [
+            (row.ref, row.unit or "", format_datetime(row.due.astimezone(HCM)) if row.due else "",
+             STATE_VI.get(row.state, row.state), str(row.escalation_level or ""))
+            for row in shown])
+        out.print(f"{len(rows)} occurrences", markup=False)
+    if more:
+        # On standard error: the JSON on standard output stays a list a script can read.
+        err.print(f"{more} more occurrences not shown (--limit {limit}); --limit {len(rows)} "
+                  "shows them all", markup=False)
 
 
 @app.command()
