@@ -30,6 +30,7 @@ from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
 from plans.access import Principal
 from storage.accounts import Accounts
+from storage.plans import LoadedOccurrences
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -105,7 +106,8 @@ async def load_demo(client: object, config: Settings, console: Console,
     loaded, problems = read_plan(path)
     assert loaded is not None, problems
     summary = await loading.load(client, loaded, task_queue=config.task_queue,  # type: ignore[arg-type]
-                                 now=datetime.now(HCM), principal=operator)
+                                 now=datetime.now(HCM), principal=operator,
+                                 kept=LoadedOccurrences(create_engine(database_url(config))))
     console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
                   "reminders arrive within a few minutes, escalations after the deadlines")
     users.sync(Accounts(create_engine(database_url(config))), operator, loaded.plan,

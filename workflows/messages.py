@@ -286,6 +286,10 @@ class PlanRecord(Wire):
     version: str | None = None
     occurrences: dict[str, str] = Field({}, description="ref -> spec hash")
     waits_for: dict[str, str] = Field({}, description="ref -> event id, for event tasks")
+    occurrences_sha256: str | None = Field(
+        None, description="the two maps above kept in dondoc's database under this hash "
+        "(storage/plans.py), and empty here: they grow with the plan")
+    occurrence_count: int | None = Field(None, description="with occurrences_sha256")
     context: PlanContext | None = Field(None, description="names of the plan's parties")
     file_sha256: str | None = Field(None, description="hash of the plan file loaded")
     previous_version: str | None = None

@@ -36,7 +36,8 @@ class PlanWorkflow:
                     plan=record.plan_id, type="plan.loaded", at=workflow.now(),
                     details={"version": record.version, "file_sha256": record.file_sha256,
                              "previous_version": record.previous_version,
-                             "occurrences": len(record.occurrences),
+                             "occurrences": len(record.occurrences)
+                             if record.occurrence_count is None else record.occurrence_count,
                              "parties": sorted(record.context.parties) if record.context
                              else []}),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY)

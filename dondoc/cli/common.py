@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from storage.accounts import Accounts
     from storage.audit import AuditLog
     from storage.ledger import Ledger
+    from storage.plans import LoadedOccurrences
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -123,10 +124,10 @@ def one_line(error: Exception) -> typer.Exit:
     errors are imported once one happened, not at every start."""
     from dondoc.services.identity import NotAllowed
     from dondoc.services.operate import Refused
-    from dondoc.services.read import UnknownRef
+    from dondoc.services.read import RecordElsewhere, UnknownRef
     from dondoc.temporal import Unreachable
 
-    if isinstance(error, Unreachable | UnknownRef):
+    if isinstance(error, Unreachable | UnknownRef | RecordElsewhere):
         return fail(str(error))
     if isinstance(error, NotAllowed):
         return fail(f"refused: {error}")
@@ -203,6 +204,17 @@ def ledger_of(config: Settings) -> Ledger | None:
     if config.database_url is None and not (config.state_dir / "dondoc.db").exists():
         return None
     return Ledger.connect(database_url(config))
+
+
+def kept_of(config: Settings) -> LoadedOccurrences:
+    """Where `load` keeps each plan's occurrences: dondoc's database."""
+    from storage.plans import LoadedOccurrences
+
+    ledger = ledger_of(config)
+    if ledger is None:
+        raise fail(f"no dondoc database in {config.state_dir}: run `dondoc db upgrade` (or set "
+                   "DONDOC_DATABASE_URL / --state-dir)")
+    return LoadedOccurrences(ledger.engine)
 
 
 def audit_or_exit(config: Settings, *, write: bool = False) -> AuditLog:

@@ -24,6 +24,7 @@ from dondoc.cli.common import (
     fail,
     group,
     identity,
+    kept_of,
     out,
     parse_day,
     refused_write,
@@ -187,7 +188,8 @@ def trigger(
 
     async def work() -> list[tuple[str, Status | Refused]]:
         client = await client_for(config)
-        return await operating.trigger(client, plan, event, at=day, principal=principal)
+        return await operating.trigger(client, plan, event, at=day, principal=principal,
+                                       kept=kept_of(config))
 
     results = run(work())
     if not results:

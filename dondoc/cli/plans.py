@@ -19,6 +19,7 @@ from dondoc.cli.common import (
     fail,
     group,
     identity,
+    kept_of,
     load_or_exit,
     out,
     parse_day,
@@ -269,7 +270,8 @@ def load(
             bar = progress.add_task(f"{loaded.plan.plan.id}", total=count)
             return await loading.load(
                 client, loaded, task_queue=config.task_queue, now=datetime.now(HCM),
-                principal=principal, dry_run=dry_run, on_progress=lambda ref, outcome: progress.advance(bar))
+                principal=principal, dry_run=dry_run, kept=kept_of(config),
+                on_progress=lambda ref, outcome: progress.advance(bar))
 
     summary = run(work())
     if as_json:

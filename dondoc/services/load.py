@@ -22,11 +22,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from dondoc.files import Loaded
 from dondoc.services.identity import require
 from dondoc.services.operate import failure_kind
+from dondoc.services.read import full_record
 from dondoc.settings import Settings
 from dondoc.temporal import register_search_attributes
 from plans.access import Principal, Target
 from plans.model import Plan
 from plans.schedule import Occurrence, expand
+from storage.plans import LoadedOccurrences
 from workflows.messages import (
     ActorReason,
     Amendment,
@@ -36,7 +38,7 @@ from workflows.messages import (
     PlanRecord,
 )
 from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
-from workflows.plan import PlanWorkflow, plan_record, plan_workflow_id
+from workflows.plan import PlanWorkflow, plan_workflow_id
 
 LoadOutcome = Literal["started", "unchanged", "amended", "cancelled", "exists"]
 # "exists": an occurrence of the previous version that has closed, or a start that found its
@@ -122,12 +124,14 @@ async def load(
     dry_run: bool = False,
     on_progress: Callable[[str, LoadOutcome], None] | None = None,
     concurrency: int = 16,
+    kept: LoadedOccurrences | None = None,
 ) -> LoadSummary:
     """Start what is new, amend what changed, cancel what the new version removed.
 
     Every step is idempotent (the workflow id is the reference), so a load interrupted halfway
     finishes when it is run again, and loading the same file twice starts nothing. The plan's
-    record (PlanWorkflow) says what the previous version had.
+    record (PlanWorkflow) says what the previous version had; with `kept` (dondoc's database)
+    its occurrences are kept there and the record names them by hash.
     """
     plan_id = loaded.plan.plan.id
     require(principal, "load", Target(plan=plan_id, office=loaded.plan.roles.office))
@@ -135,7 +139,7 @@ async def load(
     version = items[0].plan_version if items else plan_version(loaded.text)
     summary = LoadSummary(plan=plan_id, version=version)
     await register_search_attributes(client, client.namespace)
-    previous = await plan_record(client, plan_id) or PlanRecord(plan_id=plan_id)
+    previous = await full_record(client, plan_id, kept) or PlanRecord(plan_id=plan_id)
     wanted = {i.occurrence.ref for i in items}
     gate = asyncio.Semaphore(concurrency)
 
@@ -168,12 +172,15 @@ async def load(
     await asyncio.gather(*(one(i) for i in items),
                          *(remove(ref) for ref in sorted(set(previous.occurrences) - wanted)))
     if not dry_run:
+        occurrences = {i.occurrence.ref: i.spec_hash for i in items}
+        waits_for = {i.occurrence.ref: i.occurrence.waits_for for i in items
+                     if i.occurrence.waits_for}
+        maps: dict[str, Any] = {"occurrences": occurrences, "waits_for": waits_for}
+        if kept is not None:
+            maps = {"occurrences_sha256": kept.keep(plan_id, occurrences, waits_for),
+                    "occurrence_count": len(occurrences)}
         await save_plan_record(client, PlanRecord(
-            plan_id=plan_id, version=version,
-            occurrences={i.occurrence.ref: i.spec_hash for i in items},
-            waits_for={i.occurrence.ref: i.occurrence.waits_for for i in items
-                       if i.occurrence.waits_for},
-            context=plan_context(loaded.plan),
+            plan_id=plan_id, version=version, **maps, context=plan_context(loaded.plan),
             file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
             previous_version=previous.version), task_queue)
     return summary

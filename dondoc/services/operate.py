@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from dondoc.services.identity import require
 from dondoc.services.read import handle_for, waiting_for
 from plans.access import Principal, Target
+from storage.plans import LoadedOccurrences
 from workflows.messages import Status, Trigger
 from workflows.occurrence import OccurrenceWorkflow
 
@@ -55,13 +56,13 @@ def failure_message(error: WorkflowUpdateFailedError) -> str:
 
 
 
-async def trigger(client: Client, plan_id: str, event: str, *, at: date, principal: Principal
-                  ) -> list[tuple[str, Status | Refused]]:
+async def trigger(client: Client, plan_id: str, event: str, *, at: date, principal: Principal,
+                  kept: LoadedOccurrences | None = None) -> list[tuple[str, Status | Refused]]:
     """The event happened: start the clock of every occurrence waiting for it. Each one's new
     state, or why it refused (already triggered)."""
     require(principal, "trigger", Target(plan=plan_id))
     results: list[tuple[str, Status | Refused]] = []
-    for ref in await waiting_for(client, plan_id, event):
+    for ref in await waiting_for(client, plan_id, event, kept):
         try:
             results.append((ref, await operate(client, ref, OccurrenceWorkflow.trigger,
                                                Trigger(event=event, at=at,

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
 
     from storage.ledger import Ledger
+    from storage.plans import LoadedOccurrences
+    from workflows.messages import PlanRecord
 
 
 class UnknownRef(Exception):
@@ -101,16 +103,42 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
     return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
 
 
-async def waiting_for(client: Client, plan_id: str, event: str) -> list[str]:
+async def waiting_for(client: Client, plan_id: str, event: str,
+                      kept: LoadedOccurrences | None = None) -> list[str]:
     """The plan's occurrences that wait for `event`, from the plan's record."""
-    from workflows.plan import loaded_plans, plan_record
+    from workflows.plan import loaded_plans
 
-    record = await plan_record(client, plan_id)
+    record = await full_record(client, plan_id, kept)
     if record is None:
         raise UnknownRef(plan_id, difflib.get_close_matches(
             plan_id, await loaded_plans(client), n=3, cutoff=0.4))
     return sorted(ref for ref, waits in record.waits_for.items() if waits == event)
 
+
+async def full_record(client: Client, plan_id: str, kept: LoadedOccurrences | None
+                      ) -> PlanRecord | None:
+    """The plan's record with its occurrences, read from dondoc's database when the record
+    names them by hash."""
+    from workflows.plan import plan_record
+
+    record = await plan_record(client, plan_id)
+    if record is None or record.occurrences_sha256 is None:
+        return record
+    if kept is None:
+        raise RecordElsewhere(f"the record of plan {plan_id} is in dondoc's database: "
+                              "set DONDOC_DATABASE_URL (or --state-dir) to the database it was "
+                              "loaded with")
+    try:
+        occurrences, waits_for = kept.read(record.occurrences_sha256)
+    except LookupError:
+        raise RecordElsewhere(f"the record of plan {plan_id} ({record.occurrences_sha256[:12]}…) "
+                              "is not in this dondoc database: use the database it was loaded "
+                              "with") from None
+    return record.model_copy(update={"occurrences": occurrences, "waits_for": waits_for})
+
+
+class RecordElsewhere(Exception):
+    """The plan's record names occurrences this dondoc database does not hold."""
 
 
 def target_of(ref: str, events: list[OccurrenceEvent]) -> Target:

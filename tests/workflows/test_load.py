@@ -149,3 +149,41 @@ tasks:
         "bcd": "Ban Chỉ đạo"}
     assert (station.plan.office, station.plan.steering_committee) == ("VP", "bcd")
     assert max(len(i.model_dump_json()) for i in items) < 4_000
+
+
+async def test_the_plans_record_keeps_its_occurrences_in_dondocs_database(
+        harness: Harness, database_url: str):
+    """The plan's workflow holds a hash, not a map that grows 43 bytes per occurrence; a new
+    version still applies as the exact difference, read back from the database."""
+    from sqlalchemy import create_engine
+
+    from storage.plans import LoadedOccurrences
+    from workflows.plan import plan_record
+
+    kept = LoadedOccurrences(create_engine(database_url))
+    today = (await harness.env.get_current_time()).astimezone(HCM).date()
+    year = today.year + 1
+    now = await harness.env.get_current_time()
+
+    async def load_kept(text: str) -> loading.LoadSummary:
+        summary = await loading.load(harness.client, loaded(text), task_queue=harness.task_queue,
+                                     now=now, principal=who("VP", plan="*"), kept=kept)
+        harness.started += [harness.client.get_workflow_handle(ref)
+                            for ref, o in summary.outcomes.items() if o == "started"]
+        harness.started.append(harness.client.get_workflow_handle(plan_workflow_id("so")))
+        return summary
+
+    first = plan_text(plan_id="so", year=year, issued=f"{today:%d/%m/%Y}", policy=ANY_HOUR,
+                      tasks=tasks(*((f"T{i}", f"Quý I/{year}") for i in range(40))))
+    assert set((await load_kept(first)).outcomes.values()) == {"started"}
+    record = await plan_record(harness.client, "so")
+    assert record is not None and (record.occurrences, record.occurrence_count) == ({}, 40)
+    assert record.occurrences_sha256 is not None
+    assert len(kept.read(record.occurrences_sha256)[0]) == 40
+
+    second = plan_text(plan_id="so", year=year, issued=f"{today:%d/%m/%Y}", policy=ANY_HOUR,
+                       tasks=tasks(*((f"T{i}", f"Quý I/{year}") for i in range(1, 40)),
+                                   ("T0", f"Quý II/{year}"), ("T40", f"Năm {year}")))
+    changed = await load_kept(second)
+    assert {ref: o for ref, o in changed.outcomes.items() if o != "unchanged"} == {
+        "so/T0": "amended", "so/T40": "started"}
