@@ -18,7 +18,8 @@ from plans.vietnamese import format_date, format_date_long
 from storage.audit import AuditLog
 from workflows.anchors import Anchor, anchor_line
 from workflows.messages import Delivery, PlanContext, Recipient
-from workflows.occurrence import (
+from workflows.plan import loaded_plans, plan_record
+from workflows.search_attributes import (
     DUE_AT,
     ESCALATION_LEVEL,
     LEADER_ID,
@@ -27,7 +28,6 @@ from workflows.occurrence import (
     TASK_ID,
     UNIT_ID,
 )
-from workflows.plan import loaded_plans, plan_record
 
 SECTIONS = [("due_this_week", "Đến hạn trong tuần"), ("overdue", "Quá hạn chưa hoàn thành"),
             ("done_late", "Hoàn thành quá hạn (tuần trước)")]

@@ -85,8 +85,7 @@ def reminders(
         if rule.before is not None:
             at = due - rule.before
             name = f"reminder-{_iso(rule.before)}"
-        else:
-            assert rule.working_days_before is not None
+        elif rule.working_days_before is not None:  # the model asks for one of the two
             day = calendar.add_working_days(due_date, -rule.working_days_before)
             at = datetime.combine(day, policy.send_time, due.tzinfo)
             name = f"reminder-{rule.working_days_before}wd"
@@ -96,20 +95,24 @@ def reminders(
 
 
 def escalations(
-    due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar, *, count: int
+    due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar, *, count: int,
+    through: datetime | None = None,
 ) -> list[Step]:
-    """The first `count` escalations after `due`: the ladder, then its last rung repeated (at
-    most `escalation_repeat.at_most` times)."""
+    """The first `count` escalations after `due`, and any more up to `through`: the ladder,
+    then its last rung repeated (at most `escalation_repeat.at_most` times)."""
     out: list[Step] = []
+
+    def enough() -> bool:
+        return len(out) >= count and (through is None or out[-1].at > through)
+
     last_day: date | None = None
     last_at = due
     for level, rule in enumerate(policy.escalation, start=1):
-        if len(out) == count:
+        if enough():
             return out
         if rule.after is not None:
             at = due + rule.after
-        else:
-            assert rule.working_days_after is not None
+        elif rule.working_days_after is not None:  # the model asks for one of the two
             last_day = calendar.add_working_days(due_date, max(rule.working_days_after, 1))
             at = datetime.combine(last_day, policy.send_time, due.tzinfo)
         out.append(Step(name=f"escalation-{level}", at=at, to=rule.to, level=level))
@@ -119,12 +122,11 @@ def escalations(
         return out
     level, to = len(out), out[-1].to
     last_level = level + repeat.at_most if repeat.at_most is not None else None
-    while len(out) < count and (last_level is None or level < last_level):
+    while not enough() and (last_level is None or level < last_level):
         level += 1
         if repeat.every is not None:
             last_at = last_at + repeat.every
-        else:
-            assert repeat.working_days is not None
+        elif repeat.working_days is not None:  # the model asks for one of the two
             last_day = calendar.add_working_days(last_day or last_at.date(), repeat.working_days)
             last_at = datetime.combine(last_day, policy.send_time, due.tzinfo)
         out.append(Step(name=f"escalation-{level}", at=last_at, to=to, level=level))

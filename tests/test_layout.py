@@ -69,3 +69,31 @@ def test_no_two_types_share_a_name():
                             defined[target.id].append(str(path.relative_to(ROOT)))
     shared = {name: places for name, places in defined.items() if len(places) > 1}
     assert shared == {}
+
+
+def workflow_code() -> list[Path]:
+    """The workflow modules, and the pure modules they import: code that runs in a workflow."""
+    found = set(modules("workflows"))
+    for path in modules("workflows"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("plans"):
+                names = [node.module] if node.module != "plans" else [
+                    f"plans.{alias.name}" for alias in node.names]
+                found |= {ROOT / f"{name.replace('.', '/')}.py" for name in names}
+    return sorted(found)
+
+
+def test_workflow_code_has_no_assert_and_reads_no_time_zone_database():
+    """An assert that fails (or is stripped by -O) in a workflow fails its task for ever or
+    hides a bug; ZoneInfo reads the system's tz database, which a replay elsewhere could read
+    differently: workflow code takes the plan's fixed UTC offset instead."""
+    code = workflow_code()
+    assert ROOT / "plans/steps.py" in code and ROOT / "plans/schedule.py" in code
+    wrong = []
+    for path in code:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Assert):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: assert")
+            elif isinstance(node, ast.Call) and "ZoneInfo" in ast.unparse(node.func):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: ZoneInfo(...)")
+    assert wrong == []

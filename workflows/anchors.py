@@ -19,7 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from plans.digest import Digest
-    from workflows.occurrence import ACTIVITY_RETRY
+    from workflows.activity_options import ACTIVITY_RETRY
 
 ANCHORS_WORKFLOW_ID = "dondoc-audit-anchors"
 ANCHOR_SCHEDULE = "dondoc-audit-anchor-heads"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.occurrence import ACTIVITY_RETRY
+    from workflows.activity_options import ACTIVITY_RETRY
 
 ARCHIVE_SCHEDULE = "dondoc-archive-histories"
 LOOKBACK_HOURS = 72  # several runs of the hourly schedule may fail in a row and lose nothing

@@ -9,8 +9,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from plans.digest import Digest
+    from workflows.activity_options import (
+        ACTIVITY_RETRY,
+        NOTICE_HEARTBEAT,
+        NOTICE_START_TO_CLOSE,
+    )
     from workflows.messages import PlanContext
-    from workflows.occurrence import ACTIVITY_RETRY, NOTICE_HEARTBEAT, NOTICE_START_TO_CLOSE
 
 DIGEST_SCHEDULE = "dondoc-weekly-digest"
 

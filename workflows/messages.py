@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from plans.access import Principal
 from plans.calendar import WorkingCalendar
 from plans.schedule import Occurrence
+from plans.steps import NoticeKind, Planned, Role
 
 State = Literal[
     "scheduled",
@@ -57,13 +58,6 @@ EventType = Literal[
     "signed_out",
     "signed_out_everywhere",
 ]
-Role = Literal["lead", "coordinating", "leader", "steering_committee", "office"]
-NoticeKind = Literal[
-    "reminder", "due_today", "overdue", "escalation", "completion", "checkin", "checkin_missed",
-    "extension", "cancelled", "reopened", "escalation_ended",
-]
-
-
 class Wire(BaseModel):
     """What crosses between clients, workflows and activities (and is kept in histories):
     frozen, and strict about unknown fields."""
@@ -125,19 +119,6 @@ class Completion(Wire):
     evidence: Evidence
     on_time_original: bool
     on_time_extended: bool
-
-
-class Planned(BaseModel):
-    """A step of the loop: a notice to some role, or a state change."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    at: datetime
-    action: Literal["notify", "mark_overdue", "checkin_due"]
-    kind: NoticeKind | None = None
-    role: Role | None = None
-    level: int = 0
 
 
 class Progress(BaseModel):

@@ -18,18 +18,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair
+from temporalio.common import SearchAttributePair
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from plans import schedule
+    from plans import schedule, steps
     from plans.access import Operation, Target, decide
     from plans.evidence import BadEvidence, check_evidence
     from plans.schedule import END_OF_DAY, Occurrence
+    from plans.steps import NoticeKind, Planned, Role
+    from workflows.activity_options import (
+        ACTIVITY_RETRY,
+        NOTICE_HEARTBEAT,
+        NOTICE_START_TO_CLOSE,
+        RECORD_EVENT,
+        RECORD_START_TO_CLOSE,
+        SEND_NOTICE,
+    )
     from workflows.messages import (
         DONE,
         ActorReason,
@@ -42,18 +52,26 @@ with workflow.unsafe.imports_passed_through():
         Extension,
         ExtensionRequest,
         Notice,
-        NoticeKind,
         OccurrenceEvent,
         OccurrenceInput,
         PlanContext,
-        Planned,
         Progress,
         Recipient,
         Request,
-        Role,
         State,
         Status,
         Trigger,
+    )
+    from workflows.search_attributes import (
+        DUE_AT,
+        ESCALATION_LEVEL,
+        LEADER_ID,
+        OCCURRENCE_STATE,
+        PLAN_ID,
+        SPEC_HASH,
+        TASK_ID,
+        UNIT_ID,
+        WAITS_FOR,
     )
 
 # Patches (workflow.patched): histories written before them replay the old way.
@@ -63,32 +81,9 @@ PRINCIPALS = "principals"  # operations record the authenticated account that di
 SMALL_NOTICES = "small-notices"  # a notice names only the parties its message names
 COORDINATING_TOLD = "coordinating-told"  # coordinating units get the policy's steps too
 SIGNED_AMENDMENTS = "signed-amendments"  # an amendment records the office account that loaded it
+WHOLE_LADDER = "whole-ladder"  # after an outage, every rung due is in the one catch-up
 
-RECORD_EVENT = "record_event"
-SEND_NOTICE = "send_notice"
-LATE = timedelta(hours=1)  # a step fired later than this after its instant was missed
 REVIEW_PERIOD = timedelta(days=30)  # a completed occurrence stays open this long for `reopen`
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2),
-                             maximum_interval=timedelta(minutes=5))
-# Sending a notice: up to three routes, each an OAuth refresh and two tries, then the office's;
-# a live worker heartbeats every few seconds, so a dead one is noticed within the heartbeat
-# timeout while a slow provider gets the time it needs.
-NOTICE_START_TO_CLOSE = timedelta(minutes=10)
-NOTICE_HEARTBEAT = timedelta(seconds=20)
-
-PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
-TASK_ID = SearchAttributeKey.for_keyword("TaskId")
-UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
-LEADER_ID = SearchAttributeKey.for_keyword("LeaderId")
-OCCURRENCE_STATE = SearchAttributeKey.for_keyword("OccurrenceState")
-WAITS_FOR = SearchAttributeKey.for_keyword("WaitsFor")
-SPEC_HASH = SearchAttributeKey.for_keyword("SpecHash")
-DUE_AT = SearchAttributeKey.for_datetime("DueAt")
-ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
-SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
-    PLAN_ID, TASK_ID, UNIT_ID, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
-    ESCALATION_LEVEL]
-
 
 class Rejected(ApplicationError):
     """An Update refused by its validator; `type` tells the CLI which message to print."""
@@ -108,6 +103,7 @@ class OccurrenceWorkflow:
         self.changed = False
         self.lock = asyncio.Lock()
         self.tell_coordinating = False
+        self.whole_ladder = False
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -115,6 +111,7 @@ class OccurrenceWorkflow:
     async def run(self, input: OccurrenceInput) -> Status:
         # Decided once per run: a run that began before the change keeps its schedule.
         self.tell_coordinating = workflow.patched(COORDINATING_TOLD)
+        self.whole_ladder = workflow.patched(WHOLE_LADDER)
         if self.p.started_at is None:
             self.p.started_at = workflow.now()
             await self.record("started", details={
@@ -154,12 +151,12 @@ class OccurrenceWorkflow:
             await self.wait_until(self.p.review_until or workflow.now(), "review-period-ends")
             return
         now = workflow.now()
-        steps = self.upcoming()
-        missed = [s for s in steps if s.at <= now]
+        ahead = self.upcoming()
+        missed = [s for s in ahead if s.at <= now]
         if missed:
             await self.fire(missed, now)
-        elif steps:
-            await self.wait_until(steps[0].at, steps[0].name)
+        elif ahead:
+            await self.wait_until(ahead[0].at, ahead[0].name)
         else:
             await workflow.wait_condition(lambda: self.changed)
 
@@ -172,51 +169,15 @@ class OccurrenceWorkflow:
 
     def upcoming(self) -> list[Planned]:
         """Steps not yet done, earliest first, for the current deadline."""
-        occ, policy, calendar = self.occ, self.occ.policy, self.input.calendar
         if self.p.state in ("waiting_trigger", "paused", "cancelled") or self.p.state in DONE:
             return []
-        out: list[Planned] = []
-        if occ.kind == "ongoing":
-            for checkin in schedule.checkins(occ, calendar, occ.years):
-                label = checkin.name.removeprefix("checkin-")
-                asked = schedule.checkin_request(checkin, policy, calendar)
-                out.append(Planned(name=f"checkin-request-{label}", at=asked, action="notify",
-                                   kind="checkin", role="lead"))
-                out.append(Planned(name=f"checkin-due-{label}", at=checkin.at, action="checkin_due"))
-        elif self.p.due is not None:
-            due, due_day = self.p.due, self.p.due.date()
-            told = policy.coordinating_told if self.tell_coordinating and occ.coordinating else []
-            for i, reminder in enumerate(schedule.reminders(due_day, due, policy, calendar)):
-                kind: NoticeKind = "due_today" if reminder.at.date() == due_day else "reminder"
-                out.append(Planned(name=reminder.name, at=reminder.at, action="notify", kind=kind,
-                                   role="lead"))
-                if i == 0 and "first_reminder" in told:
-                    out.append(Planned(name=f"{reminder.name}-coordinating", at=reminder.at,
-                                       action="notify", kind=kind, role="coordinating"))
-            out.append(Planned(name="overdue", at=due, action="mark_overdue"))
-            ladder = schedule.escalations(due_day, due, policy, calendar,
-                                          count=self.p.escalation_level + 2)
-            if ladder:
-                out.append(Planned(name="overdue-notice", at=ladder[0].at, action="notify",
-                                   kind="overdue", role="lead"))
-                if "overdue" in told:
-                    out.append(Planned(name="overdue-notice-coordinating", at=ladder[0].at,
-                                       action="notify", kind="overdue", role="coordinating"))
-            out += [Planned(name=e.name, at=e.at, action="notify", kind="escalation",
-                            role=e.to if e.to != "lead" else "lead", level=e.level) for e in ladder]
-            repeat = policy.escalation_repeat
-            if (ladder and repeat is not None and repeat.at_most is not None
-                    and ladder[-1].level == len(policy.escalation) + repeat.at_most):
-                # The repeats end here: the office is told once, with the last escalation.
-                out.append(Planned(name="escalation-final", at=ladder[-1].at, action="notify",
-                                   kind="escalation_ended", role="office",
-                                   level=ladder[-1].level))
-        key = self.step_key
-        return sorted((s for s in out if key(s) not in self.p.done_steps),
-                      key=lambda s: (s.at, s.action != "mark_overdue"))
+        return steps.upcoming(self.occ, self.input.calendar, due=self.p.due,
+                              escalation_level=self.p.escalation_level,
+                              done=self.p.done_steps, tell_coordinating=self.tell_coordinating,
+                              through=workflow.now() if self.whole_ladder else None)
 
     def step_key(self, step: Planned) -> str:
-        return f"{step.name}@{_iso(self.p.due)}"
+        return steps.step_key(step, self.p.due)
 
     async def fire(self, missed: list[Planned], now: datetime) -> None:
         """Do the state changes; send the notices: one normally, or at most one catch-up."""
@@ -247,25 +208,20 @@ class OccurrenceWorkflow:
                     self.p.done_steps.remove(self.step_key(step))
                 await self.wait_until(allowed, "quiet-hours-end")
                 return
-        latest = notices[-1].at
-        current = [s for s in notices if s.at == latest]  # due together: the overdue notice
-        earlier = [s for s in notices if s.at != latest]  # and escalation-1 go out together
-        late = now - schedule.next_allowed(latest.astimezone(self.tz), self.occ.policy)
-        catch_up = bool(earlier) or late > LATE
-        for skipped in earlier:
+        firing = steps.firing(notices, now=now, occ=self.occ, tz=self.tz)
+        for skipped in firing.skipped:
             await self.record("reminder.skipped", details={
                 "step": skipped.name, "at": _iso(skipped.at), "reason": "catch-up"})
-        if catch_up and self.occ.policy.catch_up == "none":
-            for skipped in current:
-                await self.record("reminder.skipped", details={
-                    "step": skipped.name, "at": _iso(skipped.at), "reason": "catch_up: none"})
-            return
+        for skipped in firing.dropped:
+            await self.record("reminder.skipped", details={
+                "step": skipped.name, "at": _iso(skipped.at), "reason": "catch_up: none"})
+        current = firing.send
         if any(s.kind in ("reminder", "due_today") for s in current) and self.p.state == "scheduled":
             await self.set_state("due_soon")
         if any(s.kind == "escalation" for s in current):
             await self.upsert(ESCALATION_LEVEL.value_set(self.p.escalation_level))
         for step in current:
-            await self.notify(step, catch_up=catch_up)
+            await self.notify(step, catch_up=firing.catch_up)
 
     async def notify(self, step: Planned, *, catch_up: bool = False) -> None:
         if step.role is None or step.kind is None:  # only notify steps reach here
@@ -312,6 +268,22 @@ class OccurrenceWorkflow:
             ],
         })
 
+    async def conclude(self, operation: Operation, request: Request, event: EventType,
+                       details: dict[str, object], *,
+                       tell: Sequence[tuple[str, NoticeKind, Role]] = (), wake: bool = True
+                       ) -> Status:
+        """How every operation ends, inside its lock: the audit row, for whom it was done and
+        by which account; the notices it causes (`tell`: name, kind, role), each named after
+        that row; the loop woken to plan again."""
+        actor, operator = self.attribution(operation, request)
+        await self.record(event, actor=actor, details=details | operator)
+        for name, kind, role in tell:
+            await self.announce(Planned(name=f"{name}-{self.p.seq}", at=workflow.now(),
+                                        action="notify", kind=kind, role=role))
+        if wake:
+            self.changed = True
+        return self.status()
+
     async def announce(self, step: Planned) -> None:
         """A notice an operation causes: queued for the loop, so the Update returns at once and
         the notice waits for the morning when the operation happens at night."""
@@ -350,21 +322,18 @@ class OccurrenceWorkflow:
             original = self.p.original_due
             on_time_ext = due is None or request.evidence.date <= due.date()
             on_time_orig = original is None or request.evidence.date <= original.date()
-            actor, operator = self.attribution("complete", request)
+            actor, _ = self.attribution("complete", request)
             self.p.completion = Completion(
                 by=actor, at=workflow.now(), evidence=request.evidence,
                 on_time_original=on_time_orig, on_time_extended=on_time_ext)
             self.p.review_until = workflow.now() + REVIEW_PERIOD
             await self.set_state("done_on_time" if on_time_ext else "done_late")
-            await self.record("completed", actor=actor, details={
+            return await self.conclude("complete", request, "completed", {
                 "evidence": request.evidence.model_dump(mode="json"),
                 "on_time_original": on_time_orig, "on_time_extended": on_time_ext,
-                "due": _iso(due), "original_due": _iso(original), **operator})
-            for role in ("office", "coordinating"):
-                await self.announce(Planned(name=f"completion-{self.p.seq}", at=workflow.now(),
-                                          action="notify", kind="completion", role=role))
-            self.changed = True
-            return self.status()
+                "due": _iso(due), "original_due": _iso(original)},
+                tell=[("completion", "completion", "office"),
+                      ("completion", "completion", "coordinating")])
 
     @complete.validator
     def _validate_complete(self, request: Complete) -> None:
@@ -388,15 +357,10 @@ class OccurrenceWorkflow:
             self.p.completion = None
             self.p.review_until = None
             await self.set_state(self.open_state())
-            actor, operator = self.attribution("reopen", request)
-            await self.record("reopened", actor=actor, details={
+            return await self.conclude("reopen", request, "reopened", {
                 "reason": request.reason,
-                "evidence": previous.evidence.model_dump(mode="json") if previous else None,
-                **operator})
-            await self.announce(Planned(name=f"reopened-{self.p.seq}", at=workflow.now(),
-                                      action="notify", kind="reopened", role="lead"))
-            self.changed = True
-            return self.status()
+                "evidence": previous.evidence.model_dump(mode="json") if previous else None},
+                tell=[("reopened", "reopened", "lead")])
 
     @reopen.validator
     def _validate_reopen(self, request: ActorReason) -> None:
@@ -412,12 +376,10 @@ class OccurrenceWorkflow:
             self.p.extensions.append(Extension(
                 requested_by=actor, requested_at=workflow.now(), until=request.until,
                 reason=request.reason, requested_by_account=operator.get("operator")))
-            await self.record("extension.requested", actor=actor, details={
+            # Nothing to reschedule until a decision: the loop sleeps on (notices still wake it).
+            return await self.conclude("request_extension", request, "extension.requested", {
                 "until": request.until.isoformat(), "reason": request.reason,
-                "due": _iso(self.p.due), **operator})
-            await self.announce(Planned(name=f"extension-{self.p.seq}", at=workflow.now(),
-                                      action="notify", kind="extension", role="leader"))
-            return self.status()
+                "due": _iso(self.p.due)}, tell=[("extension", "extension", "leader")], wake=False)
 
     @request_extension.validator
     def _validate_request_extension(self, request: ExtensionRequest) -> None:
@@ -454,8 +416,8 @@ class OccurrenceWorkflow:
             pending = self.pending_extension()
             if pending is None:  # the validator saw one; an earlier decision took it meanwhile
                 raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision")
-            actor, operator = self.attribution(
-                "approve_extension" if approved else "deny_extension", request)
+            operation: Operation = "approve_extension" if approved else "deny_extension"
+            actor, _ = self.attribution(operation, request)
             decided = pending.model_copy(update={
                 "decision": "approved" if approved else "denied", "decided_by": actor,
                 "decided_at": workflow.now(), "decision_reason": request.reason or None})
@@ -465,15 +427,11 @@ class OccurrenceWorkflow:
                 self.p.escalation_level = 0
                 await self.upsert(DUE_AT.value_set(self.p.due), ESCALATION_LEVEL.value_set(0))
                 await self.set_state(self.open_state())
-            await self.record("extension.approved" if approved else "extension.denied",
-                              actor=actor, details={
-                                  "until": pending.until.isoformat(), "reason": request.reason,
-                                  "original_due": _iso(self.p.original_due),
-                                  "due": _iso(self.p.due), **operator})
-            await self.announce(Planned(name=f"extension-decision-{self.p.seq}", at=workflow.now(),
-                                      action="notify", kind="extension", role="lead"))
-            self.changed = True
-            return self.status()
+            return await self.conclude(operation, request,
+                                       "extension.approved" if approved else "extension.denied", {
+                "until": pending.until.isoformat(), "reason": request.reason,
+                "original_due": _iso(self.p.original_due), "due": _iso(self.p.due)},
+                tell=[("extension-decision", "extension", "lead")])
 
     def validate_decision(self, operation: Operation, request: ActorReason) -> None:
         self.authorize(operation, request)
@@ -486,11 +444,7 @@ class OccurrenceWorkflow:
             self.p.state_before_pause = self.p.state
             self.p.paused_since = workflow.now()
             await self.set_state("paused")
-            actor, operator = self.attribution("pause", request)
-            await self.record("paused", actor=actor, details={"reason": request.reason,
-                                                              **operator})
-            self.changed = True
-            return self.status()
+            return await self.conclude("pause", request, "paused", {"reason": request.reason})
 
     @pause.validator
     def _validate_pause(self, request: ActorReason) -> None:
@@ -513,11 +467,7 @@ class OccurrenceWorkflow:
                     self.p.done_steps.append(self.step_key(step))
             await self.set_state(self.open_state() if restored != "waiting_trigger"
                                  else "waiting_trigger")
-            actor, operator = self.attribution("resume", request)
-            await self.record("resumed", actor=actor, details={"reason": request.reason,
-                                                               **operator})
-            self.changed = True
-            return self.status()
+            return await self.conclude("resume", request, "resumed", {"reason": request.reason})
 
     @resume.validator
     def _validate_resume(self, request: ActorReason) -> None:
@@ -529,13 +479,8 @@ class OccurrenceWorkflow:
     async def cancel(self, request: ActorReason) -> Status:
         async with self.lock:
             await self.set_state("cancelled")
-            actor, operator = self.attribution("cancel", request)
-            await self.record("cancelled", actor=actor, details={"reason": request.reason,
-                                                                 **operator})
-            await self.announce(Planned(name=f"cancelled-{self.p.seq}", at=workflow.now(),
-                                      action="notify", kind="cancelled", role="lead"))
-            self.changed = True
-            return self.status()
+            return await self.conclude("cancel", request, "cancelled", {"reason": request.reason},
+                                       tell=[("cancelled", "cancelled", "lead")])
 
     @cancel.validator
     def _validate_cancel(self, request: ActorReason) -> None:
@@ -559,12 +504,8 @@ class OccurrenceWorkflow:
             self.p.due = self.p.original_due = self.end_of(due_day)
             await self.upsert(DUE_AT.value_set(self.p.due))
             await self.set_state("scheduled")
-            actor, operator = self.attribution("trigger", request)
-            await self.record("triggered", actor=actor, details={
-                "event": request.event, "at": request.at.isoformat(), "due": _iso(self.p.due),
-                **operator})
-            self.changed = True
-            return self.status()
+            return await self.conclude("trigger", request, "triggered", {
+                "event": request.event, "at": request.at.isoformat(), "due": _iso(self.p.due)})
 
     @trigger.validator
     def _validate_trigger(self, request: Trigger) -> None:
@@ -582,11 +523,8 @@ class OccurrenceWorkflow:
         async with self.lock:
             label = self.current_checkin()
             self.p.checkins.append(label)
-            actor, operator = self.attribution("checkin", request)
-            await self.record("checkin.received", actor=actor,
-                              details={"period": label, "note": request.note, **operator})
-            self.changed = True
-            return self.status()
+            return await self.conclude("checkin", request, "checkin.received",
+                                       {"period": label, "note": request.note})
 
     @checkin.validator
     def _validate_checkin(self, request: Checkin) -> None:
@@ -634,7 +572,7 @@ class OccurrenceWorkflow:
     @workflow.query
     def status(self) -> Status:
         occ = self.occ
-        steps = self.upcoming()
+        ahead = self.upcoming()
         return Status(
             ref=occ.ref, plan=occ.plan_id, task=occ.task_id, unit=occ.unit_id, title=occ.title,
             state=self.p.state, due=self.p.due, original_due=self.p.original_due,
@@ -642,7 +580,7 @@ class OccurrenceWorkflow:
             triggered_at=self.p.triggered_at, completion=self.p.completion,
             extensions=self.p.extensions, paused_since=self.p.paused_since,
             missed_checkins=self.p.missed_checkins,
-            next_step=steps[0].name if steps else None, next_at=steps[0].at if steps else None,
+            next_step=ahead[0].name if ahead else None, next_at=ahead[0].at if ahead else None,
         )
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -749,7 +687,7 @@ class OccurrenceWorkflow:
             OccurrenceEvent(key=f"{self.occ.ref}#{self.p.seq}", ref=self.occ.ref,
                             plan=self.occ.plan_id, type=type, at=workflow.now(), actor=actor,
                             details=details or {}),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=RECORD_START_TO_CLOSE,
             retry_policy=ACTIVITY_RETRY,
             summary=type,
         )

@@ -9,16 +9,14 @@ run that replaces the previous one, so the runs list the versions in order.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.activity_options import ACTIVITY_RETRY, RECORD_EVENT, RECORD_START_TO_CLOSE
     from workflows.messages import OccurrenceEvent, PlanRecord
-    from workflows.occurrence import ACTIVITY_RETRY, RECORD_EVENT
 
 RECORD_PLAN_LOADED = "record-plan-loaded"  # patch: the load is written to the audit log
 
@@ -40,7 +38,7 @@ class PlanWorkflow:
                              if record.occurrence_count is None else record.occurrence_count,
                              "parties": sorted(record.context.parties) if record.context
                              else []}),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY)
+                start_to_close_timeout=RECORD_START_TO_CLOSE, retry_policy=ACTIVITY_RETRY)
         # Nothing more to do but hold the record until the next version replaces this run.
         await workflow.wait_condition(lambda: False)
 

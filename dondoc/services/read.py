@@ -70,7 +70,7 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
     """The occurrences the principal may read (plans/access.py), with the filters given."""
     from temporalio.client import WorkflowExecutionStatus
 
-    from workflows.occurrence import (
+    from workflows.search_attributes import (
         DUE_AT,
         ESCALATION_LEVEL,
         LEADER_ID,

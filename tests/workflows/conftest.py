@@ -116,6 +116,14 @@ async def harness(env: WorkflowEnvironment, request: pytest.FixtureRequest) -> A
             await save_histories(harness, request.node.name, os.environ["DONDOC_SAVE_HISTORIES"])
 
 
+async def pin_clock(harness: Harness, at: datetime) -> None:
+    """Move the time-skipping server's clock to a fixed instant, so a test sees the same
+    weekdays, holidays and hours whatever day it runs (the server starts at the real now)."""
+    now = await harness.env.get_current_time()
+    assert now <= at, f"the pinned instant {at} is in the past: pick a later one"
+    await harness.env.sleep(at - now)
+
+
 def who(party: str, plan: str = "thu") -> Principal:
     """The account of a party of the test plan, with the role the plan gives it: the head of a
     unit (VP's head is also the office), a leader, the Steering Committee; else no role."""

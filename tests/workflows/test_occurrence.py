@@ -14,7 +14,7 @@ from plans import schedule
 from plans.access import Grant, Principal
 from plans.calendar import WorkingCalendar
 from tests.plans.factory import plan_text
-from tests.workflows.conftest import Harness, occurrences, who
+from tests.workflows.conftest import Harness, occurrences, pin_clock, who
 from workflows.messages import (
     ActorReason,
     Amendment,
@@ -468,3 +468,34 @@ async def test_a_step_due_at_night_goes_out_when_quiet_hours_end(harness: Harnes
     skipped = [e.details["step"] for e in harness.recorder.events if e.type == "reminder.skipped"]
     assert skipped == ["reminder-PT1H", "reminder-PT1H-coordinating"]
     assert (await handle.query(OccurrenceWorkflow.status)).state == "overdue"
+
+
+# A fixed working-day anchor for the clock: Monday 04/03/2030, weeks after the Tết holidays.
+ANCHOR_DAY = date(2030, 3, 4)
+
+
+async def test_two_months_late_the_whole_ladder_is_one_catch_up_in_the_morning(harness: Harness):
+    """Started (or back from an outage) 53 days after the deadline and at night: nothing goes
+    out in the quiet hours; at 07:00 each party gets one catch-up notice, the rungs missed in
+    between are recorded as skipped, and the ladder, which has ended meanwhile, sends no more."""
+    night = datetime.combine(ANCHOR_DAY - timedelta(days=1), time(22, 30), HCM)
+    await pin_clock(harness, night)
+    (item,) = occurrences(plan_text(tasks=task("trước ngày 10/01/2030"), year=2030,
+                                    issued="02/01/2030"))  # the default policy
+    handle = await harness.start(item)
+    await sleep_until(harness, datetime.combine(ANCHOR_DAY, time(6, 59), HCM))
+    assert harness.recorder.notices == []
+    await sleep_until(harness, datetime.combine(ANCHOR_DAY, time(7, 1), HCM))
+    sent = [(n.step, n.to.role, n.to.party.id, n.catch_up) for _, n in harness.recorder.notices]
+    # Two rungs then four repeats every 5 working days: the sixth rung is due by now, and with it
+    # the office hears that the repeats have ended.
+    assert sorted(sent) == [("escalation-6", "steering_committee", "bcd", True),
+                            ("escalation-final", "office", "VP", True)]
+    assert {(at.astimezone(HCM).date(), at.astimezone(HCM).hour)
+            for at, _ in harness.recorder.notices} == {(ANCHOR_DAY, 7)}
+    skipped = {e.details["step"] for e in harness.recorder.events if e.type == "reminder.skipped"}
+    assert {"reminder-7wd", "overdue-notice", "escalation-1", "escalation-5"} <= skipped
+    status = await handle.query(OccurrenceWorkflow.status)
+    assert (status.state, status.escalation_level, status.next_step) == ("overdue", 6, None)
+    await harness.env.sleep(timedelta(days=30))
+    assert len(harness.recorder.notices) == 2
