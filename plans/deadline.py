@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from plans.limits import MAX_PLAN_YEARS, MAX_RECURRENCE_RULES
 
@@ -179,7 +181,9 @@ class RecurrenceRule(_Frozen):
     period it falls in (Quảng Ninh: 30/03, 30/06, 30/09, 15/12); periods it does not name have
     no occurrence ("báo cáo 6 tháng trước 15/6" is the first half only). `after_days` counts
     calendar days from the period's end instead ("15 ngày kể từ ngày kết thúc quý"); with
-    `weekday`-less weekly rules, "trước thứ Hai tuần sau" is `after_days: 1`.
+    `weekday`-less weekly rules, "trước thứ Hai tuần sau" is `after_days: 1`. `after_working_days`
+    counts working days ("10 ngày làm việc kể từ ngày kết thúc quý"): the plan's calendar says
+    which, so its due days are counted once, by `count_working_days`, and kept in `working_dues`.
     """
 
     every: Every
@@ -189,6 +193,11 @@ class RecurrenceRule(_Frozen):
     weekday: Annotated[int | None, Field(ge=1, le=7, description="1 = Monday; weekly only")] = None
     on: list[DayMonthField] | None = None
     time: dt.time | None = Field(None, description='the time of day it is due: "trước 16 giờ hằng ngày"')
+    after_working_days: Annotated[int | None, Field(ge=1, le=250, description=(
+        "working days after the period ends, on the plan's calendar"))] = None
+    # The due day of each period (by label) counted on the plan's calendar: filled when the plan
+    # is read, never written by hand.
+    working_dues: SkipJsonSchema[dict[str, date] | None] = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RecurrenceRule:
@@ -202,6 +211,11 @@ class RecurrenceRule(_Frozen):
                 raise ValueError("give either `on` or `day`/`month_shift`/`after_days`, not both")
         if self.after_days is not None and (self.day is not None or self.month_shift):
             raise ValueError("give either `after_days` or `day`/`month_shift`, not both")
+        if self.after_working_days is not None and (
+                self.day is not None or self.month_shift or self.after_days is not None
+                or self.on is not None or self.every in ("day", "week")):
+            raise ValueError("`after_working_days` counts from the end of a month, quarter, half-year "
+                             "or year, alone")
         if self.weekday is not None and self.every != "week":
             raise ValueError("`weekday` is for weekly rules only")
         return self
@@ -210,6 +224,14 @@ class RecurrenceRule(_Frozen):
         """(period label, period start, due date) for every period of `year` it names."""
         if self.on is not None:
             dues = {_period_index(self.every, d.in_year(year)): d.in_year(year) for d in self.on}
+        elif self.after_working_days is not None:
+            dues = {}
+            for index in range(1, periods_in_year(self.every, year) + 1):
+                label = period_label(self.every, year, index)
+                if self.working_dues is None or label not in self.working_dues:
+                    raise ValueError(f"{self.after_working_days} working days after {label}: "
+                                     "the plan's working calendar is needed to count them")
+                dues[index] = self.working_dues[label]
         else:
             dues = {
                 index: self._due(period_bounds(self.every, year, index)[1])
@@ -219,6 +241,18 @@ class RecurrenceRule(_Frozen):
             (period_label(self.every, year, index), period_bounds(self.every, year, index)[0], due)
             for index, due in sorted(dues.items())
         ]
+
+    def count_working_days(self, years: list[int],
+                           add_working_days: Callable[[date, int], date]) -> RecurrenceRule:
+        """The rule with the due day of each of its periods in `years` counted on a calendar."""
+        if self.after_working_days is None:
+            return self
+        dues = {
+            period_label(self.every, year, index): add_working_days(
+                period_bounds(self.every, year, index)[1], self.after_working_days)
+            for year in years for index in range(1, periods_in_year(self.every, year) + 1)
+        }
+        return self.model_copy(update={"working_dues": dues})
 
     def _due(self, last: date) -> date:
         if self.after_days is not None:
@@ -295,7 +329,9 @@ class RecurringDeadline(_Frozen):
 
     @model_validator(mode="after")
     def _one_due_per_period(self) -> RecurringDeadline:
-        if self.years:
+        # working days are counted on the plan's calendar later (`count_working_days`)
+        if self.years and all(r.after_working_days is None or r.working_dues is not None
+                              for r in self.rules):
             self.occurrences()
         return self
 
@@ -325,6 +361,8 @@ class EventDeadline(_Frozen):
     event: str
     within: timedelta | None = None
     within_working_days: int | None = None
+    within_months: Annotated[int | None, Field(ge=-120, le=120, description=(
+        'calendar months, before the event when negative: "03 tháng trước ngày hết hạn"'))] = None
     due: VnDate | None = Field(None, description="known when the event is the plan's own issue")
 
 
@@ -386,6 +424,18 @@ Deadline = Annotated[
     _OneDeadline | CompositeDeadline | UnknownDeadline,
     Field(discriminator="kind"),
 ]
+
+
+def count_working_days(deadline: Deadline, add_working_days: Callable[[date, int], date]) -> Deadline:
+    """The deadline with every "N working days after each period" counted on a calendar."""
+    if isinstance(deadline, RecurringDeadline) and deadline.years and any(
+            rule.after_working_days for rule in deadline.rules):
+        rules = [rule.count_working_days(deadline.years, add_working_days) for rule in deadline.rules]
+        return deadline.model_copy(update={"rules": rules})
+    if isinstance(deadline, CompositeDeadline):
+        parts = [count_working_days(part, add_working_days) for part in deadline.parts]
+        return deadline.model_copy(update={"parts": parts})
+    return deadline
 
 
 def span(deadline: Deadline) -> tuple[date | None, list[date]]:

@@ -315,7 +315,8 @@ def _resolve_deadlines(plan: Plan, calendar: WorkingCalendar, report: _Reporter)
                            "reminded every day")
                 continue
         rule_path = (*path, "rule") if spec.rule is not None else text_path
-        rule = _with_years(rule, info.years)
+        # "10 ngày làm việc kể từ ngày kết thúc quý": counted on this plan's calendar
+        rule = dl.count_working_days(_with_years(rule, info.years), calendar.add_working_days)
         if isinstance(rule, dl.UnknownDeadline):
             report.add((*path, "rule"), "a rule of kind unknown is not a deadline")
             continue
@@ -511,6 +512,12 @@ def _check_rule(rule: dl.Deadline, path: Path, info: model.PlanInfo, report: _Re
             if part.within is not None:
                 _check_duration(report, at(part_path, "within"), part.within,
                                 "ends before the event", timedelta(0))
+            if part.within_months is not None:
+                months = part.within_months
+                report.add(at(part_path, "within_months"), (
+                    f"a wait of {abs(months)} months {'before' if months < 0 else 'after'} the "
+                    f"event: the schedule counts waits in days; write it in days, e.g. rule: "
+                    f"{{kind: relative_to_event, event: {part.event!r}, within: P{30 * abs(months)}D}}"))
             if (part.within_working_days or 0) > limits.MAX_WORKING_DAYS:
                 report.add(at(part_path, "within_working_days"),
                            f"{part.within_working_days:,} working days is more than ten years: "

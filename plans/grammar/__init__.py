@@ -36,7 +36,9 @@ _SEPARATOR = re.compile(r"[;,+&()]|\b(?:và|sau đó|tiếp tục|tiếp theo đ
 # The token kinds a part needs to read alone.
 _DATED = frozenset({"DATE", "DAY_MONTH", "MONTH_YEAR", "YEAR", "NUMBER", "ROMAN", "TIME", "EVERY",
                     "ONGOING", "AD_HOC", "CONDITION", "UNIT", "CITATION"})
-# A part that is only a cadence qualifies the next one.
+# A part that is only a cadence, maybe with who does it ("hằng năm, Bộ Quốc phòng tổng hợp, ..."),
+# qualifies the next one.
+_CADENCE_KINDS = frozenset({"EVERY", "UNIT"})
 _CADENCE_ONLY = re.compile(r"\s*(?:dinh ky\s*)?(?:hang|moi)\s*(?:nam|qu[yi]|thang|tuan|ngay)\s*")
 # "thời điểm báo cáo là 31/5, thời hạn gửi báo cáo là 30/6": the date the figures are taken is no
 # obligation; the deadline is the other part.
@@ -109,8 +111,8 @@ def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline
     for index, (_, end) in enumerate(shape.parts):
         last_piece = index == len(shape.parts) - 1
         piece = text_of(start, end)
-        if not last_piece and (_CADENCE_ONLY.fullmatch(fold(piece)) or not any(
-                lexeme.kind in _DATED for lexeme in lexemes[start:end])):
+        dated = {lexeme.kind for lexeme in lexemes[start:end]} & _DATED
+        if not last_piece and (_CADENCE_ONLY.fullmatch(fold(piece)) or dated <= _CADENCE_KINDS):
             # "hằng năm, trước ngày 05/12": the cadence belongs to what follows; "Bộ Khoa học và
             # Công nghệ, ..." has nothing to read alone.
             continue

@@ -28,7 +28,8 @@ _CLASSES: dict[TokenKind, tuple[str, ...]] = {
     "THEN": ("sau do", "tiep tuc", "tiep theo do"),
     "OR": ("hoac",),
     "ONGOING": ("thuong xuyen", "lien tuc", "duy tri", "trien khai thuong xuyen"),
-    "AD_HOC": ("dot xuat", "theo yeu cau", "khi co yeu cau", "theo de nghi", "khi can thiet"),
+    "AD_HOC": ("dot xuat", "theo yeu cau", "khi co yeu cau", "theo de nghi", "khi can thiet",
+               "theo tung lan phat sinh"),
     "CONDITION": ("khi", "neu", "trong truong hop", "sau khi"),
     "UNIT": ("ngay", "tuan", "thang", "quy", "qui", "nam", "gio", "ngay lam viec"),
     # Words a cell may hold besides what the passes read: what is done, by whom, how it is sent.

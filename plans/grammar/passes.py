@@ -106,7 +106,7 @@ _VISION = re.compile(
 _DATA_PERIOD = re.compile(r"\(\s*(?:ky bao cao|so lieu)[^()]*\)")
 _YEAR_END = re.compile(r"\b(?:den\s*)?(?:het|cuoi)\s*nam\b(?!\s*(?:nay\s*)?(?:19|20)\d{2})")
 _START_ONLY = re.compile(r"(?:^|[\s,(:])(?:bat dau\s*)?tu\s*(?:ngay\s*|nam\s*|thang\s*|qu[yi]\s*)?$")
-_ORDINAL_DAY = re.compile(r"(?<=ngay )thu(?= ?\d)")
+_ORDINAL_DAY = re.compile(r"(?<=ngay )(?:thu|mung|mong)(?= ?\d)")  # "ngày thứ 20", "ngày mùng 5"
 _NUMBER_WORDS = re.compile(
     r"(?<=\d)\s*\(\s*(?:(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi|muoi|linh|le)\s*)+\)"
 )
@@ -233,12 +233,13 @@ _DIGIT_WORDS = {"một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4,
 _COUNT = re.compile(
     r"(?<!\w)(?P<words>(?:(?:một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|linh|lẻ|"
     r"trăm)\s+){0,5}(?:một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi))"
-    r"(?P<digits>\s*\(\s*\d{1,3}\s*\))?(?=\s+(?:ngày|tuần|tháng|năm|giờ)(?!\w))"
+    r"(?P<digits>\s*\(\s*\d{1,3}\s*\))?(?=\s*(?:ngày|tuần|tháng|năm|giờ)(?!\w))"
 )
 
 
 _COUNT_FOLDED = re.compile(
-    r"\b(?:mot|mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi)\s+(?:ngay|tuan|thang|nam|gio)\b")
+    r"\b(?:mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|muoi)(?:\s*\(\s*\d{1,3}\s*\))?\s*"
+    r"(?:ngay|tuan|thang|nam|gio)\b")
 
 
 def _count_value(words: list[str]) -> int | None:
@@ -262,6 +263,23 @@ def _count_value(words: list[str]) -> int | None:
                 return None  # two digits in a row: "hai ba ngày" is no number
             current += _DIGIT_WORDS[word]
     return total + current or None
+
+
+# "tháng tư hằng năm": a month named in words, read as its number ("tháng năm" is left alone:
+# it is also "tháng, năm"; "tháng hai lần" counts times).
+_MONTH_WORDS = {"giêng": 1, "một": 1, "hai": 2, "ba": 3, "tư": 4, "sáu": 6, "bảy": 7, "tám": 8,
+                "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12}
+_MONTH_NAME = re.compile(
+    r"(?<!\w)tháng\s+(?P<name>mười một|mười hai|mười|giêng|một|hai|ba|tư|sáu|bảy|tám|chín)"
+    r"(?!\w)(?!\s*(?:lần|\(|tháng|ngày|năm\s+(?:một|1)\s+lần))")
+
+
+def _month_names(scan: _Scan) -> None:
+    if "thang" not in scan.folded:
+        return
+    for match in _MONTH_NAME.finditer(lower_each(scan.original)):
+        if scan.free(match.start("name"), match.end("name")):
+            scan.rewrite(match.start("name"), match.end("name"), str(_MONTH_WORDS[match.group("name")]))
 
 
 def _counts_in_words(scan: _Scan) -> None:
@@ -322,9 +340,9 @@ def _citations(scan: _Scan) -> None:
 
 _RELATIVE = re.compile(
     r"(?:trong (?:thoi han|vong|thoi gian)?|trong|sau|cham nhat(?: la)?|khong qua|truoc)?\s*"
-    r"(?:(?P<n>\d{1,3})\s*(?P<unit>ngay|tuan|tieng|gio)|(?P<unit2>ngay)\s*(?P<n2>\d{1,3}))"
+    r"(?:(?P<n>\d{1,3})\s*(?P<unit>ngay|tuan|thang|tieng|gio)|(?P<unit2>ngay)\s*(?P<n2>\d{1,3}))"
     r"(?P<work>\s*lam viec)?\s*,?\s*"
-    r"(?:ke tu|tinh tu|sau khi|sau|ke tu khi)\s*(?:ngay|khi)?\s*(?P<event>.+)$"
+    r"(?:ke tu|tinh tu|sau khi|sau|ke tu khi|tu khi|tu ngay(?!\s*\d))\s*(?:ngay|khi)?\s*(?P<event>.+)$"
 )
 _UNIT = {"ngay": timedelta(days=1), "tuan": timedelta(weeks=1), "tieng": timedelta(hours=1),
          "gio": timedelta(hours=1)}
@@ -335,42 +353,95 @@ _OWN_ISSUE = re.compile(
 
 
 _BEFORE_EVENT = re.compile(
-    r"(?:it nhat|toi thieu|khong it hon|cham nhat(?: la)?|truoc)\s*(?P<n>\d{1,3})\s*"
-    r"(?P<unit>ngay|tuan)(?P<work>\s*lam viec)?\s*,?\s*truoc\s*(?:khi|ngay)\s*(?P<event>.+)$"
+    r"(?:it nhat|toi thieu|khong it hon|cham nhat(?: la)?|truoc|trong(?: thoi han| vong)?)\s*"
+    r"(?P<n>\d{1,3})\s*"
+    r"(?P<unit>ngay|tuan|thang)(?P<work>\s*lam viec)?\s*,?\s*truoc\s*(?:khi|ngay)\s*(?P<event>.+)$"
 )
 _PERIOD_END = re.compile(
     r"(?:ngay |thoi diem |khi )?ket thuc\s*(?P<period>qu[yi]|nam(?: duong lich)?|thang|"
-    r"(?:0?6|sau) thang(?: dau nam)?)\W*$"
+    r"(?:0?6|sau) thang(?: dau nam)?)(?![a-z])(?P<rest>.*)$"
 )
 _FINANCIAL_YEAR = re.compile(r"\bnam tai chinh\b")
 _PERIOD_OF: dict[str, Every] = {"quy": "quarter", "qui": "quarter", "nam": "year", "thang": "month"}
 
 
 def _period_end(event: str) -> Every | None:
-    """The period an offset counts from: "15 ngày kể từ ngày kết thúc quý" is quarterly."""
+    """The period an offset counts from: "15 ngày kể từ ngày kết thúc quý" is quarterly; what
+    follows the period may only say what is done ("... kết thúc quý và gửi cho Bộ Tài chính")."""
     match = _PERIOD_END.fullmatch(event.strip())
-    if match is None:
+    if match is None or not _only_filler(match.group("rest")):
         return None
     word = match.group("period").split()[0]
     return _PERIOD_OF.get(word, "half_year")
 
 
-def _relative(scan: _Scan) -> tuple[timedelta, int | None, str, bool] | None:
-    """(time allowed, or working days allowed; the event; whether it is the plan's own issue).
-    Backwards from the event ("ít nhất 30 ngày trước khi hết hạn"), the time is negative."""
+def _only_filler(text: str) -> bool:
+    rest = _FILLER.sub(" ", text)
+    return not re.search(r"\d", rest) and all(
+        word in FILLER_SYLLABLES for word in _WORD.findall(rest))
+
+
+_DAY_BEFORE = re.compile(r"\bngay\s*(?:thu\s*)?$")
+
+
+@dataclass(frozen=True)
+class _Relative:
+    """The time allowed after an event (before it when negative), and the event."""
+
+    within: timedelta | None
+    working_days: int | None
+    months: int | None
+    event: str
+    own_issue: bool  # the event is the plan's own signing
+
+
+def _allowed(n: int, unit: str, working: bool) -> tuple[timedelta | None, int | None, int | None]:
+    if unit == "thang":
+        return None, None, n
+    if working and unit == "ngay":
+        return None, n, None
+    return n * _UNIT[unit], None, None
+
+
+def _relative(scan: _Scan) -> _Relative | None:
+    """The time allowed from an event ("trong 30 ngày kể từ ngày ...", "03 tháng trước ngày hết
+    hạn"): backwards from the event ("ít nhất 30 ngày trước khi hết hạn"), it is negative."""
     for match in scan.matches(_BEFORE_EVENT, "truoc"):
         event = scan.original[match.start("event") :].strip(" .;:,()")
         scan.take(match.start(), len(scan.folded))
-        n = int(match.group("n"))
-        working = -n if match.group("work") and match.group("unit") == "ngay" else None
-        return -n * _UNIT[match.group("unit")], working, event, False
-    for match in scan.matches(_RELATIVE, "ke tu", "tinh tu", "sau"):
+        within, working, months = _allowed(-int(match.group("n")), match.group("unit"),
+                                           bool(match.group("work")))
+        return _Relative(within, working, months, event, False)
+    for match in scan.matches(_RELATIVE, "ke tu", "tinh tu", "sau", "tu khi", "tu ngay"):
+        if match.group("unit") == "thang" and _DAY_BEFORE.search(scan.folded, 0, match.start("n")):
+            continue  # "ngày 12 tháng sau": a day of the next month, not 12 months
         event = scan.original[match.start("event") :].strip(" .;:,()")
         own = bool(_OWN_ISSUE.search(match.group("event")))
         scan.take(match.start(), len(scan.folded))
         n, unit = int(match.group("n") or match.group("n2")), match.group("unit") or "ngay"
-        working = n if match.group("work") and unit == "ngay" else None
-        return n * _UNIT[unit], working, event, own
+        within, working, months = _allowed(n, unit, bool(match.group("work")))
+        return _Relative(within, working, months, event, own)
+    return None
+
+
+# "trong vòng 10 ngày làm việc đầu tiên của tháng tiếp theo", "vào ngày làm việc thứ hai của tháng
+# tiếp theo": counted from the end of each period, as "N ngày kể từ ngày kết thúc tháng".
+_FIRST_DAYS_NEXT = re.compile(
+    r"(?:(?P<n>\d{1,3})\s*ngay(?P<work>\s*lam viec)?\s*dau(?:\s*tien)?"
+    r"|ngay\s*(?P<work2>lam viec)\s*thu\s*(?P<nth>\d{1,2}|hai|ba|tu|nam|sau|bay|tam|chin|muoi))"
+    r"\s*(?:cua\s*)?(?P<period>thang|qu[yi]|nam)\s*(?:sau|tiep theo|ke tiep)(?![a-z])"
+)
+_NTH = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
+
+
+def _first_days_next(scan: _Scan) -> tuple[Every, int, bool] | None:
+    """(the period, how many days after it ends, whether they are working days)."""
+    for match in scan.matches(_FIRST_DAYS_NEXT, "dau", "lam viec thu"):
+        nth = match.group("nth")
+        n = int(match.group("n") or _NTH.get(nth or "", 0) or nth)
+        scan.take(match.start(), match.end())
+        return (_PERIOD_OF[match.group("period")], n,
+                bool(match.group("work") or match.group("work2")))
     return None
 
 
@@ -433,37 +504,40 @@ _EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
     (re.compile(r"\b(?:hang|moi)\s*ngay\b(?!\s*(?:lam viec\s*)?\d)|\bhangngay\b|"
                 r"\b\d{1,2}\s*lan\s*(?:/|moi|trong)\s*(?:1\s*)?ngay\b"), "day"),
     (re.compile(r"\b(?:hang|moi|dinh ky|dinh ky hang)\s*tuan\b"), "week"),
-    (re.compile(r"\b(?:hang|moi)\s*thang\b|(?<!\d)(?<!\d )\bthang\s*(?:/|mot|1|01)\s*lan\b|"
+    (re.compile(r"\b(?:hang|moi)\s*thang\b|(?<!\d)(?<!\d )(?<!\d  )\bthang\s*(?:/|mot|1|01)\s*lan\b|"
                 r"\bbao cao thang\b"),
      "month"),
     (re.compile(r"\b(?:hang|moi)\s*qu[yi]\b|\bqu[yi]\s*(?:/|mot|1|01)\s*lan\b|"
-                r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao qu[yi]\b|\bdinh ky qu[yi]\b"),
+                r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao qu[yi]\b(?!\s*(?:iv|iii|ii|i|[1-4])\b)"
+                r"|\bdinh ky qu[yi]\b(?!\s*(?:iv|iii|ii|i|[1-4])\b)"),
      "quarter"),
     (re.compile(r"\b(?:0?6|sau)\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bdinh ky\s*(?:0?6|sau)\s*thang\b|"
                 r"\bbao cao\s*(?:0?6|sau)\s*thang(?:\s*(?:dau|cuoi)\s*nam)?\b|\b(?:hang|moi)\s*6\s*thang\b|"
                 r"\bnua nam\s*(?:/|mot|1)\s*lan\b|\b0?6\s*thang\s*,\s*(?:12|mot nam)\b"),
      "half_year"),
-    (re.compile(r"\b(?:hang|moi|tung)\s*nam\b|(?<!\d)(?<!\d )\bnam\s*(?:/|mot|1|01)\s*lan\b|"
+    (re.compile(r"\b(?:hang|moi|tung)\s*nam\b|(?<!\d)(?<!\d )(?<!\d  )\bnam\s*(?:/|mot|1|01)\s*lan\b|"
                 r"\b12\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao nam\b|\bdinh ky nam\b|"
                 r"\b0?1\s*nam\s*/\s*lan\b"),
      "year"),
 ]
 _DAY_OF_MONTHS = re.compile(
     r"ngay\s*(?P<day>\d{1,2})\s*(?:cua\s*)?(?:cac\s*)?thang\s*"
-    r"(?P<months>\d{1,2}(?:\s*(?:,|va|;)\s*\d{1,2})*)(?![\d/])"
+    r"(?P<months>\d{1,2}(?:\s*(?:,|va|;)\s*\d{1,2}(?!\d|\s*thang))*)(?![\d/])"
 )
 _DAY_OF_PERIOD = re.compile(
     r"ngay\s*(?P<day>\d{1,2}|cuoi cung)\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?P<which>dau tien|dau|"
     r"thu hai|thu ba|cuoi cung|cuoi)\s*(?:cua\s*)?(?:moi\s*|cac\s*)?(?P<period>qu[yi]|ky|nam)"
     r"(?P<next>\s*(?:sau|tiep theo|ke tiep|lien ke|lien sau)(?:\s*lien ke)?"
-    r"(?:\s*qu[yi] (?:bao cao|phat sinh))?)?"
-    r"|thang\s*(?:sau|tiep theo|ke tiep)(?:\s*thang (?:bao cao|phat sinh))?|(?:hang|moi)\s*thang|"
+    r"(?:\s*(?:ngay sau\s*)?qu[yi] (?:bao cao|phat sinh))?)?"
+    r"|thang\s*(?:sau|tiep theo|ke tiep)(?:\s*(?:lien ke|ngay sau))?(?:\s*thang (?:bao cao|phat sinh))?"
+    r"|(?:hang|moi)\s*thang|"
     r"(?:nam|qu[yi])\s*(?:sau|tiep theo)|thang bao cao))"
 )
 _WHICH_MONTH = {"dau": 1, "dau tien": 1, "thu hai": 2, "thu ba": 3, "cuoi": 3, "cuoi cung": 3}
 _DAY_MONTH = re.compile(r"(?<![\d/.])(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})(?![\d/.\-]|\s*[/.\-]\s*\d)")
 _DAY_MONTH_WORDS = re.compile(
-    r"(?<![a-z])ngay\s*(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})(?!\d|\s*(?:nam|[/.\-])\s*\d)")
+    r"(?:(?<![a-z])ngay\s*|(?<=va )|(?<=truoc ))(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
+    r"(?!\d|\s*(?:nam|[/.\-])\s*\d)")
 _RECUR_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|den|toi)\s*(?:nam\s*)?(?P<b>(?:19|20)\d{2})")
 
 
@@ -578,7 +652,12 @@ def _rule_in_clause(
                 for month in re.findall(r"\d{1,2}", match.group("months")):
                     days.append(DayMonth(month=int(month), day=day))
                 scan.take(start + match.start(), start + match.end())
-            return RecurrenceRule(every=every or _every_of(days), on=sorted(days))
+            # "ngày 30 tháng 6 và 31 tháng 12": the days written out after the first
+            for m in _DAY_MONTH_WORDS.finditer(clause):
+                if scan.free(start + m.start(), start + m.end()):
+                    days.append(DayMonth(month=int(m.group("m")), day=int(m.group("d"))))
+                    scan.take(start + m.start(), start + m.end())
+            return RecurrenceRule(every=_cadence_of(every, days), on=sorted(days))
         assert every is not None
         for match in _DAY_OF_PERIOD.finditer(clause):
             if not scan.free(start + match.start(), start + match.end()):
@@ -592,7 +671,10 @@ def _rule_in_clause(
             days = [DayMonth(month=int(m.group("m")), day=int(m.group("d"))) for m in day_months]
             for m in day_months:
                 scan.take(start + m.start(), start + m.end())
-            return RecurrenceRule(every=every if every != "week" else "year", on=sorted(days))
+            if len(day_months) == 2 and _SPAN_BETWEEN.fullmatch(
+                    clause[day_months[0].end():day_months[1].start()]):
+                days = days[1:]  # "từ ngày 01/7 đến ngày 15/7 hằng năm": due at the span's end
+            return RecurrenceRule(every=_cadence_of(every, days), on=sorted(days))
         day_only = re.search(r"ngay\s*(\d{1,2})(?![\d/])", clause)
         if day_only and every == "month" and scan.free(start + day_only.start(),
                                                        start + day_only.end()):
@@ -624,6 +706,17 @@ def _shift(match: re.Match[str], every: Every) -> int:
     return month - length + (length if match.group("next") else 0)
 
 
+_SPAN_BETWEEN = re.compile(r"\s*(?:-|den het|den|toi)\s*(?:ngay\s*)?")
+
+
+def _cadence_of(every: Every | None, days: list[DayMonth]) -> Every:
+    """The cadence of due days written out: "ngày 10 tháng 01 và ngày 10 tháng 7 hằng năm" is a
+    day in each half-year; a weekly or yearly word with one day is yearly."""
+    if every in (None, "week", "year"):
+        return _every_of(days) if len(days) > 1 else "year"
+    return every
+
+
 def _every_of(days: list[DayMonth]) -> Every:
     by_count: dict[int, Every] = {2: "half_year", 4: "quarter", 12: "month"}
     return by_count.get(len(days), "year")
@@ -631,7 +724,7 @@ def _every_of(days: list[DayMonth]) -> Every:
 
 _DATE_WORDS = re.compile(
     r"(?:ngay\s*|(?<=tu )|(?<=den )|(?<=truoc ))(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
-    r"(?:\s*,?\s*nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)))?"
+    r"(?:\s*,?\s*(?:cua\s*)?nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)))?"
 )
 _DAY_RANGE = re.compile(
     r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})"
@@ -710,6 +803,9 @@ def _add_dates(scan: _Scan, pattern: re.Pattern[str], *needles: str) -> None:
     for match in scan.matches(pattern, *needles):
         if re.search(r"thang\s*$", scan.before(match.start(), 8)):
             continue  # "tháng 6-7/2025" is a month range, not 6 July
+        if not match.group("y") and _COUNTED.match(scan.after(match.end())):
+            scan.errors.append(f"{match.group(0)!r} counts days, it is not a date")  # "7-10 ngày"
+            continue
         year = _full_year(match.group("y"), scan.year)
         if match.groupdict().get("next"):
             year += 1
@@ -721,6 +817,9 @@ def _add_dates(scan: _Scan, pattern: re.Pattern[str], *needles: str) -> None:
             _BEFORE_AFTER.search(_TIME.sub(" ", scan.after(match.end()))))
         scan.add(match, "date", _Day(day, before, at) if day else None,
                  explicit_year=bool(match.group("y") or match.groupdict().get("next")))
+
+
+_COUNTED = re.compile(r"\s*(?:ngay|tuan|gio)\b")
 
 
 def _attached_time(scan: _Scan, match: re.Match[str]) -> time | None:
@@ -978,8 +1077,18 @@ def _in_year(bounds: tuple[date, date], year: int) -> tuple[date, date]:
         for d in bounds)
 
 
+# "Báo cáo quý: chậm nhất là 30 ngày", "trong 7-10 ngày": time allowed from an event not named.
+_COUNT_FROM_NOTHING = re.compile(
+    r"\b(?:cham nhat|muon nhat|trong|khong qua|toi da|sau|truoc|toi thieu|it nhat|la)\s*"
+    r"(?:vong\s*|thoi han\s*|thoi gian\s*)?(?:la\s*)?\d{1,3}\s*(?:ngay|tuan|thang|nam|gio)\b")
+
+
 def _leftover_problem(scan: _Scan) -> str | None:
     rest = scan.leftover()
+    counted = _COUNT_FROM_NOTHING.search(rest) if _DIGIT.search(rest) else None
+    if counted and not any(p.what in _DEADLINE_PIECES for p in scan.pieces):
+        # with dates, the count says how long their span is: "trong 90 ngày, từ 01/9 đến 30/11"
+        return f"{counted.group(0).strip()!r}: counted from what is not said"
     if _DIGIT.search(rest):
         rest = _QUANTITY.sub(lambda m: " " * len(m.group()), rest)
     if re.search(r"\d", rest):
@@ -1015,26 +1124,38 @@ def read_part(
         return UnknownDeadline(reason="empty")
     scan = _Scan(original=original, folded=fold(original), year=year)
 
-    for match in scan.matches(_ORDINAL_DAY, "ngay thu"):
-        scan.blank(match.start(), match.end())  # "ngày thứ 20" is day 20
+    for match in scan.matches(_ORDINAL_DAY, "ngay thu", "ngay mung", "ngay mong"):
+        scan.blank(match.start(), match.end())  # "ngày thứ 20", "ngày mùng 5" are days 20 and 5
     for match in scan.matches(_NUMBER_WORDS, "("):
         scan.blank(match.start(), match.end())  # "ngày 06 (sáu)": the words repeat the number
     for match in scan.matches(_VISION, "tam nhin", "dinh huong"):
         scan.take(match.start(), match.end())
     for match in scan.matches(_DATA_PERIOD, "("):
         scan.take(match.start(), match.end())
+    _month_names(scan)
     _counts_in_words(scan)
     _citations(scan)
+    first_days = _first_days_next(scan)
+    if first_days is not None:
+        problem = _leftover_problem(scan)
+        if problem or scan.pieces:
+            return UnknownDeadline(reason=problem or "another deadline beside the days of a period")
+        return _after_period(*first_days, years or [year], add_working_days)
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
-    if relative is not None and _FINANCIAL_YEAR.search(fold(relative[2])):
+    if relative is not None and _FINANCIAL_YEAR.search(fold(relative.event)):
         return UnknownDeadline(reason="a financial year's end: not the calendar year's, so not known")
     if relative is not None:
-        every = _period_end(fold(relative[2]))
-        if every is not None and relative[1] is None and relative[0] >= timedelta(days=1):
-            # "trong 15 ngày kể từ ngày kết thúc quý": due that many days after each period.
-            rule = RecurrenceRule(every=every, after_days=relative[0].days)
-            return RecurringDeadline(rules=[rule], years=years or [year])
+        every = _period_end(fold(relative.event))
+        if every is None and _PERIOD_END.fullmatch(fold(relative.event).strip()):
+            return UnknownDeadline(reason=f"the end of {relative.event!r}: which period, each time?")
+        if every is not None:
+            if relative.within is not None and relative.within >= timedelta(days=1):
+                # "trong 15 ngày kể từ ngày kết thúc quý": due that many days after each period.
+                return _after_period(every, relative.within.days, False, years or [year], None)
+            if (relative.working_days or 0) > 0:
+                return _after_period(every, relative.working_days or 0, True, years or [year],
+                                     add_working_days)
         return _relative_deadline(scan, relative, issued, add_working_days)
 
     next_week = _next_weekday(scan)
@@ -1070,14 +1191,16 @@ def read_part(
     if problem:
         return UnknownDeadline(reason=problem)
 
-    if recurrence is not None and [r.every for r in recurrence[0]] == ["year"] and not ongoing and \
-            recurrence[0][0] == RecurrenceRule(every="year") and len(pieces) == 1 and \
-            pieces[0].what == "month" and not pieces[0].explicit_year:
-        # "tháng 6 hằng năm", "từ tháng 5 đến tháng 10 hằng năm": due at the month's end each year
-        (_, last_month) = pieces[0].value[-1]  # type: ignore[index]
-        end = DayMonth(month=last_month, day=month_end(2023, last_month).day)
-        return RecurringDeadline(rules=[RecurrenceRule(every="year", on=[end])],
-                                 years=recurrence[1] or years or [year])
+    if recurrence is not None and recurrence[0] == [RecurrenceRule(every="year")] and not ongoing \
+            and len(pieces) == 1 and pieces[0].what in _YEARLY_PIECES and not pieces[0].explicit_year:
+        # "tháng 6 hằng năm", "Quý I hằng năm", "từ ngày 01/7 đến ngày 15/7 hằng năm": due at
+        # the end of that month, quarter or span each year
+        bounds = _bounds(pieces[0])
+        if bounds is not None:
+            end = DayMonth(month=bounds[1].month, day=bounds[1].day)
+            at = pieces[0].value.at if isinstance(pieces[0].value, _Day) else None
+            return RecurringDeadline(rules=[RecurrenceRule(every="year", on=[end], time=at)],
+                                     years=recurrence[1] or years or [year])
     if recurrence is not None:
         if pieces or ongoing:
             return UnknownDeadline(reason="a recurrence and another deadline in one phrase")
@@ -1134,6 +1257,7 @@ def read_part(
 
 
 _OPEN_END = re.compile(r"\btu\b.*?\b(tro di)\b")
+_YEARLY_PIECES = {"date", "day_range", "month", "quarter", "half"}
 _POINTS = {"date", "month", "quarter", "half", "year"}
 
 
@@ -1147,25 +1271,36 @@ _DEADLINE_PIECES = {
 }
 
 
+def _after_period(every: Every, days: int, working: bool, years: list[int],
+                  add_working_days: AddWorkingDays | None) -> Deadline:
+    """Due `days` (working) days after each period of `every` ends."""
+    if not working:
+        return RecurringDeadline(rules=[RecurrenceRule(every=every, after_days=days)], years=years)
+    if add_working_days is None:
+        return UnknownDeadline(reason="working days after each period: no working calendar to count them")
+    rule = RecurrenceRule(every=every, after_working_days=days)
+    return RecurringDeadline(rules=[rule.count_working_days(years, add_working_days)], years=years)
+
+
 def _relative_deadline(
     scan: _Scan,
-    relative: tuple[timedelta, int | None, str, bool],
+    relative: _Relative,
     issued: date | None,
     add_working_days: AddWorkingDays | None,
 ) -> Deadline:
-    within, working_days, event, own_issue = relative
     if re.search(r"\d", scan.leftover()):
         return UnknownDeadline(reason=f"unread number in {scan.original!r}")
     due = None
-    if own_issue and issued is not None:
-        if working_days is None:
-            due = issued + within if within >= timedelta(days=1) else issued
-        elif add_working_days is not None:
-            due = add_working_days(issued, working_days)
+    if relative.own_issue and issued is not None and relative.months is None:
+        if relative.working_days is None and relative.within is not None:
+            due = issued + relative.within if relative.within >= timedelta(days=1) else issued
+        elif relative.working_days is not None and add_working_days is not None:
+            due = add_working_days(issued, relative.working_days)
     return EventDeadline(
         kind="relative_to_event",
-        event=event,
-        within=None if working_days is not None else within,
-        within_working_days=working_days,
+        event=relative.event,
+        within=relative.within,
+        within_working_days=relative.working_days,
+        within_months=relative.months,
         due=due,
     )

@@ -229,6 +229,19 @@ def test_a_structured_rule_takes_the_same_shapes_as_the_grammar():
         date(2025, 1, 10), date(2025, 4, 10), date(2025, 4, 15), date(2025, 7, 10)]
 
 
+def test_working_days_after_each_quarter_are_counted_on_the_plans_calendar():
+    occs = _composite_plan('"Trong thời hạn 10 ngày làm việc kể từ ngày kết thúc quý"')
+    # Q4/2025 ends on a Wednesday; 1 January is a holiday: the tenth working day is 15/01/2026
+    assert [(o.ref, o.due_date) for o in occs][:4] == [
+        ("thu/t1@2025-Q1", date(2025, 4, 15)), ("thu/t1@2025-Q2", date(2025, 7, 14)),
+        ("thu/t1@2025-Q3", date(2025, 10, 14)), ("thu/t1@2025-Q4", date(2026, 1, 15))]
+    assert all(CAL.is_working_day(o.due_date) for o in occs if o.due_date)
+    written = _composite_plan("""
+      text: báo cáo quý
+      rule: {kind: recurring, rules: [{every: quarter, after_working_days: 10}]}""")
+    assert [o.due_date for o in written] == [o.due_date for o in occs]
+
+
 @settings(max_examples=200)
 @given(st.dates(date(2025, 1, 1), date(2029, 12, 31)), st.integers(1, 8), st.integers(1, 10),
        st.integers(1, 40))

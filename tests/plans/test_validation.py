@@ -193,3 +193,11 @@ def test_a_daily_cadence_read_from_text_asks_for_an_explicit_rule():
     explicit = GOOD.replace("deadline: Quý I/2025", "deadline: {text: báo cáo hằng ngày, rule: "
                             "{kind: ongoing}}")
     assert problems(explicit) == []
+
+
+def test_a_wait_in_months_asks_for_days():
+    text = GOOD.replace("deadline: Quý I/2025",
+                        "deadline: Chậm nhất 6 tháng sau khi Nghị định này có hiệu lực")
+    (only,) = problems(text)
+    assert "a wait of 6 months after the event: the schedule counts waits in days" in only
+    assert "within: P180D" in only
