@@ -235,6 +235,8 @@ def _guess_from_tokens(lexemes: list[Lexeme], original: str, year: int) -> dl.De
 
 def _as_rule(rule: dl.Deadline) -> dict[str, Any]:
     dumped = rule.model_dump(mode="json", exclude_defaults=True)
+    for written in dumped.get("rules", []):
+        written.pop("working_dues", None)  # counted again on the plan's calendar when it is read
     if isinstance(rule, dl.CompositeDeadline):
         dumped["parts"] = [_as_rule(part) for part in rule.parts]
     return {"kind": rule.kind, **dumped}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from plans.calendar import WorkingCalendar
 from plans.deadline import as_contract
-from plans.grammar import fold, parse_deadline
+from plans.grammar import explain, fold, parse_deadline
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 DATA = Path(__file__).parents[1] / "data"
@@ -391,6 +391,15 @@ def test_months_before_an_event_are_kept_as_months():
     assert deadline.kind == "relative_to_event"
     assert deadline.within_months == -3  # type: ignore[union-attr]
     assert deadline.event == "hết hạn"  # type: ignore[union-attr]
+
+
+def test_a_proposal_with_working_days_leaves_the_counting_to_the_plans_calendar():
+    calendar = WorkingCalendar.vietnam([2025])
+    unread, rule = explain("Trong thời hạn 10 ngày làm việc kể từ ngày kết thúc quý; giữa năm 2026",
+                           year=2025, add_working_days=calendar.add_working_days)
+    assert unread == "giữa năm 2026"
+    assert rule == {"kind": "recurring", "rules": [{"every": "quarter", "after_working_days": 10}],
+                    "years": [2025]}
 
 
 def test_working_days_after_a_period_need_a_calendar():
