@@ -271,7 +271,8 @@ _MONTH_WORDS = {"giêng": 1, "một": 1, "hai": 2, "ba": 3, "tư": 4, "sáu": 6,
                 "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12}
 _MONTH_NAME = re.compile(
     r"(?<!\w)tháng\s+(?P<name>mười một|mười hai|mười|giêng|một|hai|ba|tư|sáu|bảy|tám|chín)"
-    r"(?!\w)(?!\s*(?:lần|\(|tháng|ngày|năm\s+(?:một|1)\s+lần))")
+    # only where a date would end: not "hằng tháng tư vấn", "tháng một số", "tháng hai lần"
+    r"(?=\s*(?:$|[,;.:)/\-]|(?:năm|hằng|hàng|mỗi|của|và|đến|tới|trước)(?!\w)))")
 
 
 def _month_names(scan: _Scan) -> None:
@@ -537,7 +538,7 @@ _WHICH_MONTH = {"dau": 1, "dau tien": 1, "thu hai": 2, "thu ba": 3, "cuoi": 3, "
 _DAY_MONTH = re.compile(r"(?<![\d/.])(?P<d>\d{1,2})\s*[/\-.]\s*(?P<m>\d{1,2})(?![\d/.\-]|\s*[/.\-]\s*\d)")
 _DAY_MONTH_WORDS = re.compile(
     r"(?:(?<![a-z])ngay\s*|(?<=va )|(?<=truoc ))(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
-    r"(?!\d|\s*(?:nam|[/.\-])\s*\d)")
+    r"(?!\d|\s*(?:nam|[/.\-])\s*\d|\s*(?:/\s*)?lan\b)")  # "12 tháng 1 lần" is a cadence
 _RECUR_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|den|toi)\s*(?:nam\s*)?(?P<b>(?:19|20)\d{2})")
 
 

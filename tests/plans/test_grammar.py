@@ -375,6 +375,9 @@ def test_an_event_before_which_work_is_due_counts_backwards():
         ("báo cáo Bộ Tài chính trước ngày mùng 5 của tháng cuối quý", 2025, "recurring",
          ["2025-03-05", "2025-06-05", "2025-09-05", "2025-12-05"]),
         # counts that are not dates, and counts from an event the cell does not name
+        ("hằng tháng tư vấn cho người dân", 2025, "recurring",
+         [f"2025-{m:02d}-{d}" for m, d in zip(range(1, 13), (31, 28, 31, 30, 31, 30, 31, 31, 30,
+                                                             31, 30, 31), strict=True)]),
         ("Trong vòng 7-10 ngày làm việc", 2025, "unknown", []),
         ("Báo cáo quý: Chậm nhất là 30 ngày", 2025, "unknown", []),
         ("Định kỳ ba năm một lần", 2025, "unknown", []),
