@@ -416,24 +416,28 @@ def _corpus(name: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    ("name", "floor"),
+    ("name", "floor", "most_otherwise"),
     [
-        ("deadline_phrases_real.yaml", 0.95),  # plan cells and clauses; the grammar was tuned on it
+        ("deadline_phrases_real.yaml", 0.95, None),  # plan cells and clauses; the grammar was tuned on it
         # Collected separately, mostly sentences from news about documents; the grammar was
         # generalised after a first measurement on it (see README, Grammar accuracy).
-        ("deadline_phrases_heldout.yaml", 0.90),
+        ("deadline_phrases_heldout.yaml", 0.90, None),
         # Collected for issue 10 from reporting regimes and procedures; first measured at 62%
         # before the grammar changed, then its misses were read (README, Grammar accuracy).
-        ("deadline_phrases_third.yaml", 0.88),
+        ("deadline_phrases_third.yaml", 0.88, None),
         # Collected for issue 10's second round; first measured at 60% (49 of 82) with 5 wrong
         # dates, before the grammar changed; then its misses were read (README, Grammar accuracy).
-        ("deadline_phrases_fourth.yaml", 0.95),
+        ("deadline_phrases_fourth.yaml", 0.95, None),
         # Collected for issue 10's third round; first measured at 66% (94 of 143) with 9 wrong
         # dates, before the grammar changed; then its misses were read (README, Grammar accuracy).
-        ("deadline_phrases_fifth.yaml", 0.95),
+        ("deadline_phrases_fifth.yaml", 0.95, None),
+        # Collected for issue 10's fourth round and NOT tuned on: the floors are its first
+        # measurement, 84% (129 of 154) with 17 read otherwise (13 of them the right dates under
+        # another kind), so they catch a regression without pretending (README, Grammar accuracy).
+        ("deadline_phrases_sixth.yaml", 0.83, 17),
     ],
 )
-def test_real_phrases_from_other_plans(name: str, floor: float):
+def test_real_phrases_from_other_plans(name: str, floor: float, most_otherwise: int | None):
     """Phrases from Vietnamese documents outside the seeds: most read right, and almost never
     a wrong date: what the grammar cannot read is unknown."""
     items = _corpus(name)
@@ -456,7 +460,8 @@ def test_real_phrases_from_other_plans(name: str, floor: float):
     unambiguous = [i for i in items if not i.get("ambiguous")]
     read_right = len(unambiguous) - len(unknown) - len([w for w in wrong if len(w) == 5])
     assert read_right / len(unambiguous) >= floor, unknown
-    assert len(wrong) <= len(items) // 50, wrong  # at most 2% wrong dates
+    # at most 2% read otherwise; an untuned set, at most what its first measurement found
+    assert len(wrong) <= (len(items) // 50 if most_otherwise is None else most_otherwise), wrong
 
 
 def test_folding_keeps_length_so_spans_point_into_the_original():
