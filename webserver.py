@@ -68,7 +68,8 @@ def build(settings: Settings, directory: People, clock: Callable[[], datetime]) 
     """The web app's services from the settings."""
     session_key = keys.require(settings, "session")
     engine = create_engine(db.database_url(settings))
-    ledger = Ledger(engine, keys.require(settings, "route"))
+    route_key = keys.require(settings, "route")
+    ledger = Ledger(engine, route_key)
     notifier = Notifier(ledger=ledger, contacts=ContactsBook(None),
                         channels=channels(settings, ledger), outbox=settings.state_dir / "outbox")
     audit_key = keys.require(settings, "audit")
@@ -78,7 +79,7 @@ def build(settings: Settings, directory: People, clock: Callable[[], datetime]) 
                     link_base=settings.public_url)
     return WebContext(settings=settings, session_key=session_key, audit_key=audit_key,
                       engine=engine,
-                      directory=directory, signin=signin, clock=clock)
+                      directory=directory, signin=signin, clock=clock, link_key=route_key)
 
 
 def web_app(settings: Settings) -> Starlette:

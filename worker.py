@@ -27,6 +27,7 @@ from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, keys, logs
 from dondoc.settings import Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
+from plans.links import NoticeLinks
 from storage.archive import HistoryArchive
 from storage.audit import AuditLog
 from storage.ledger import Ledger
@@ -94,6 +95,7 @@ def build_worker(client: Client, settings: Settings, *, dev: bool = False) -> Wo
         contacts=ContactsBook(settings.contacts_dir or settings.state_dir / "contacts"),
         channels=channels(settings, ledger),
         outbox=settings.state_dir / "outbox",
+        links=NoticeLinks(settings.public_url, route_key),
     )
     audit_log = AuditLog(ledger.engine, audit_key)
     audit = AuditActivities(audit_log)

@@ -28,6 +28,7 @@ class Message:
     thread: str  # groups the notices of one occurrence in mail clients
     template: str | None = None  # ZNS template kind ("reminder", "escalation" ...)
     template_data: dict[str, str] | None = None
+    link: str | None = None  # the occurrence's page: a button where the channel has buttons
 
 
 class Channel(Protocol):

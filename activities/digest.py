@@ -4,6 +4,7 @@ notifier, once per week and recipient."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -76,7 +77,8 @@ class DigestActivities:
             return self.notifier.deliver(Outgoing(
                 key=key,
                 ref=f"{digest.plan}@digest", plan=plan, kind="digest", to=to,
-                render=lambda who, on_behalf: render_digest(digest, plan, who, on_behalf)))
+                render=lambda who, on_behalf: render_digest(digest, plan, who, on_behalf,
+                                                            link=self.notifier.link)))
 
 
 def with_anchor(digest: Digest, head: Anchor | None) -> Digest:
@@ -87,7 +89,9 @@ def with_anchor(digest: Digest, head: Anchor | None) -> Digest:
 
 
 def render_digest(digest: Digest, plan: PlanContext, to: Recipient,
-                  on_behalf: Recipient | None) -> Message:
+                  on_behalf: Recipient | None,
+                  link: Callable[[str], str | None] = lambda ref: None) -> Message:
+    """The week's digest; `link(ref)`, each item's signed link to its occurrence's page."""
     names = {pid: party.name for pid, party in plan.parties.items()}
     number = plan.number or plan.title
     counts = {key: len(getattr(digest, key)) for key, _ in SECTIONS}
@@ -108,11 +112,13 @@ def render_digest(digest: Digest, plan: PlanContext, to: Recipient,
         for item in items:
             unit = names.get(item.unit or "", item.unit or "")
             due = format_date_long(item.due.date()) if item.due else "chưa có hạn"
-            row = f"- {unit}: {item.ref} (hạn {due})"
+            said = f" (hạn {due})"
             if item.state == "overdue" and item.escalation_level:
-                row += f", đã báo cáo lên {item.escalation_level} lần"
-            lines.append(row)
-            html.append(f"{escape(row)}<br>")
+                said += f", đã báo cáo lên {item.escalation_level} lần"
+            url = link(item.ref)
+            lines.append(f"- {unit}: {item.ref}{said}" + (f": {url}" if url else ""))
+            ref = f'<a href="{escape(url)}">{escape(item.ref)}</a>' if url else escape(item.ref)
+            html.append(f"- {escape(unit)}: {ref}{escape(said)}<br>")
         html.append("</p>")
     lines += ["", f"Bản tổng hợp lập ngày {format_date(digest_date(digest))}."]
     if digest.audit_head:

@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError
 from activities.channels import Channel, Message, Sent
 from activities.files import write_once
 from activities.render import render
+from plans.links import NoticeLinks
 from plans.masking import mask
 from plans.model import Contact, Contacts
 from plans.validation import check_contacts
@@ -81,11 +82,11 @@ class Outgoing:
     render: Callable[[Recipient, Recipient | None], Message]
 
 
-def for_notice(notice: Notice) -> Outgoing:
+def for_notice(notice: Notice, link: str | None = None) -> Outgoing:
     return Outgoing(
         key=notice.key, ref=notice.ref, plan=notice.plan, kind=notice.kind, to=notice.to,
         render=lambda to, on_behalf: render(notice.model_copy(update={"to": to}),
-                                            on_behalf=on_behalf))
+                                            on_behalf=on_behalf, link=link))
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Notifier:
     contacts: ContactsBook
     channels: dict[str, Channel]  # "email", "zalo": the configured ones
     outbox: Path
+    links: NoticeLinks | None = None  # each notice's link to its occurrence's page
 
     @activity.defn(name="send_notice")
     def send_notice(self, notice: Notice) -> Delivery:
@@ -102,9 +104,15 @@ class Notifier:
             unit=notice.occurrence.unit_id, ref=notice.ref)
         try:
             with heartbeating(HEARTBEAT_EVERY):
-                return self.deliver(for_notice(notice))
+                return self.deliver(for_notice(notice, self.link(notice.ref)))
         finally:
             structlog.contextvars.clear_contextvars()
+
+    def link(self, ref: str) -> str | None:
+        """The signed link to `ref`'s page, made now (here, never in the workflow: a signature
+        and the clock are no part of a deterministic history). A resent notice carries a fresh
+        one under the same Message-ID, which the mailbox still shows once."""
+        return self.links.to(ref, at=datetime.now(UTC)) if self.links else None
 
     def deliver(self, item: Outgoing, *, on_behalf: Recipient | None = None) -> Delivery:
         message = item.render(item.to, on_behalf)

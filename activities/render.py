@@ -45,7 +45,12 @@ def _countdown(notice: Notice) -> str | None:
     return f"Đã quá hạn {-days} ngày làm việc"
 
 
-def render(notice: Notice, *, on_behalf: Recipient | None = None) -> Message:
+LINK_LABEL = "Mở trang nhiệm vụ"
+
+
+def render(notice: Notice, *, on_behalf: Recipient | None = None,
+           link: str | None = None) -> Message:
+    """The notice as a message; `link`, the occurrence's page, where the unit answers it."""
     occ, plan = notice.occurrence, notice.plan
     names = {pid: party.name for pid, party in plan.parties.items()}
     number = plan.number or plan.title
@@ -87,22 +92,33 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None) -> Message:
                    f"đề nghị Văn phòng chuyển thông báo. {opening}")
     closing = (f"Khi hoàn thành, đơn vị gửi văn bản báo cáo (số, ngày văn bản) về "
                f"{names.get(plan.office, plan.office)} để cập nhật. Mã nhiệm vụ: {notice.ref}")
+    online = (f"Báo cáo hoàn thành, đề nghị gia hạn và xem diễn biến của nhiệm vụ tại: {link}"
+              if link else None)
 
     text = "\n".join([f"Kính gửi: {notice.to.party.name}", "", opening, "",
-                      *(f"{label}: {value}" for label, value in facts), "", closing])
+                      *(f"{label}: {value}" for label, value in facts), "",
+                      *([online, ""] if online else []), closing])
     # Labelled lines, not a table: Apprise derives the plain-text part from this HTML.
     lines = "<br>\n".join(f"<b>{escape(label)}:</b> {escape(value)}" for label, value in facts)
     html = (f"<p>Kính gửi: {escape(notice.to.party.name)}</p>\n<p>{escape(opening)}</p>\n"
-            f"<p>{lines}</p>\n<p>{escape(closing)}</p>")
+            f"<p>{lines}</p>\n")
+    if link:
+        # The address written out too: some mail clients show no link they did not write.
+        html += (f'<p><a href="{escape(link)}">{LINK_LABEL}</a> (báo cáo hoàn thành, đề nghị '
+                 f"gia hạn, xem diễn biến): {escape(link)}</p>\n")
+    html += f"<p>{escape(closing)}</p>"
     subject = f"[{title}] {number}: {occ.title[:80]} - hạn {due}"
     return Message(
         subject=subject, text=text, html=html, thread=notice.ref.replace("/", "."),
-        template=notice.kind, template_data=template_data(notice, lead, due, countdown))
+        template=notice.kind, template_data=template_data(notice, lead, due, countdown, link),
+        link=link)
 
 
-def template_data(notice: Notice, lead: str, due: str, countdown: str | None) -> dict[str, str]:
-    """Parameters of the approved ZNS templates (ASCII snake_case names, as Zalo requires)."""
-    return {
+def template_data(notice: Notice, lead: str, due: str, countdown: str | None,
+                  link: str | None = None) -> dict[str, str]:
+    """Parameters of the approved ZNS templates (ASCII snake_case names, as Zalo requires);
+    `lien_ket` fills the template's button to the occurrence's page."""
+    data = {
         "ten_nguoi_nhan": notice.to.party.name[:30],
         "so_ke_hoach": (notice.plan.number or notice.plan.plan_id)[:30],
         "nhiem_vu": notice.occurrence.title[:100],
@@ -111,3 +127,4 @@ def template_data(notice: Notice, lead: str, due: str, countdown: str | None) ->
         "tinh_trang": countdown or TITLES[notice.kind],
         "ma_nhiem_vu": notice.ref[:100],
     }
+    return data | {"lien_ket": link} if link else data

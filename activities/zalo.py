@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from activities.channels import Message, Sent
+from activities.render import LINK_LABEL
 from storage.ledger import ZaloToken
 
 # Zalo's documented error codes, by what dondoc does about them.
@@ -171,12 +172,18 @@ class NotifyZaloOA(NotifyZaloBase):
 
     service_name = "Zalo Official Account"
     secure_protocol = "zalooa"
+    button: tuple[str, str] | None = None  # (label, url): the notice's link to its page
 
     def send(self, body: str, title: str = "", notify_type: str = NotifyType.INFO,
              **kwargs: Any) -> bool:
         base = self.base or "https://openapi.zalo.me"
+        message: dict[str, Any] = {"text": body}
+        if self.button is not None:  # a text message with a button that opens a page
+            label, url = self.button
+            message["attachment"] = {"type": "template", "payload": {"buttons": [
+                {"title": label, "type": "oa.open.url", "payload": {"url": url}}]}}
         return self.post(f"{base}/v3.0/oa/message/cs", {
-            "recipient": {"user_id": self.target}, "message": {"text": body}})
+            "recipient": {"user_id": self.target}, "message": message})
 
 
 class NotifyZaloZNS(NotifyZaloBase):
@@ -233,8 +240,10 @@ class ZaloChannel:
         from apprise import Apprise
 
         if address.startswith("uid:"):
-            plugin: NotifyZaloBase = NotifyZaloOA(token=token, target=address[4:],
-                                                  base=self.config.oa_base_url)
+            oa = NotifyZaloOA(token=token, target=address[4:], base=self.config.oa_base_url)
+            if message.link:
+                oa.button = (LINK_LABEL, message.link)
+            plugin: NotifyZaloBase = oa
             body = f"{message.subject}\n\n{message.text}"
         else:
             template = self.config.templates.get(message.template or "")

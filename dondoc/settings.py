@@ -71,6 +71,9 @@ class Settings(BaseSettings):
                                         description="a web session ends this long after sign-in")
     signin_code_lifetime: timedelta = Field(timedelta(minutes=10),
                                             description="how long a sign-in code or link works")
+    notice_link_lifetime: timedelta = Field(
+        timedelta(days=90), description="how long the link a notice carries to its occurrence's "
+        "page works after the notice was sent")
 
     evidence_dir: Path | None = Field(
         None, description="where evidence files are kept by SHA-256; default: state folder/evidence")

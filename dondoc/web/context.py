@@ -34,6 +34,7 @@ class WebContext:
     directory: People
     signin: SignIn
     clock: Callable[[], datetime]
+    link_key: bytes | None = None  # verifies the links notices carry (the worker's route key)
     _client: Client | None = None
     _connecting: asyncio.Lock = field(default_factory=asyncio.Lock)
 

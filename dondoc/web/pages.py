@@ -239,7 +239,10 @@ async def decide_extension(request: Request, form: FormData) -> Response:
 
 
 def routes() -> list[BaseRoute]:
+    from dondoc.web import links
+
     return [
+        *links.routes(),
         Route("/", home, methods=["GET"]),
         Route("/viec", unit_work, methods=["GET"]),
         Route("/viec/{ref:path}", show, methods=["GET"], name="occurrence"),

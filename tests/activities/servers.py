@@ -86,6 +86,8 @@ class FakeZalo:
         zns = path == "/message/template"
         if headers.get("access_token") not in self.valid_tokens:
             return {"error": -124 if zns else -216, "message": "Access token is invalid"}
+        if not zns and not well_formed(payload["message"]):
+            return {"error": -201, "message": "Parameter invalid"}
         target = payload["phone"] if zns else payload["recipient"]["user_id"]
         code = self.errors.get(target, 0)
         if code:
@@ -99,6 +101,20 @@ class FakeZalo:
 
     def sent(self, path: str) -> list[Any]:
         return [body for p, _, body in self.requests if p == path]
+
+
+def well_formed(message: dict[str, Any]) -> bool:
+    """An OA message: text, and at most a template attachment of buttons that open a URL."""
+    if not isinstance(message.get("text"), str) or not 0 < len(message["text"]) <= 2000:
+        return False
+    attachment = message.get("attachment")
+    if attachment is None:
+        return set(message) == {"text"}
+    buttons = attachment.get("payload", {}).get("buttons", [])
+    return attachment.get("type") == "template" and 0 < len(buttons) <= 5 and all(
+        b.get("type") == "oa.open.url" and b.get("title") and
+        str(b.get("payload", {}).get("url", "")).startswith(("http://", "https://"))
+        for b in buttons)
 
 
 @contextmanager

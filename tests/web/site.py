@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import uvicorn
@@ -53,9 +54,9 @@ class Directory:
 
 
 @contextmanager
-def served(app: Starlette) -> Iterator[str]:
-    """Serve the app on a free loopback port; its base URL."""
-    port = free_port()
+def served(app: Starlette, port: int | None = None) -> Iterator[str]:
+    """Serve the app on loopback (a free port unless given); its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -131,7 +132,7 @@ def code_from(mailbox: Mailbox, address: str, timeout: float = 20) -> tuple[str,
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for recipients, message in reversed(mailbox.messages):
-            if address in recipients:
+            if address in recipients and "Mã đăng nhập" in str(message["Subject"]):
                 body = message.get_body(("plain", "html"))
                 assert body is not None
                 text = body.get_content()
@@ -141,6 +142,18 @@ def code_from(mailbox: Mailbox, address: str, timeout: float = 20) -> tuple[str,
                 return code.group(1), link.group(1)
         time.sleep(0.1)
     raise AssertionError(f"no message to {address}: {mailbox.messages}")
+
+
+def mail_to(mailbox: Mailbox, address: str, subject: str, timeout: float = 60) -> EmailMessage:
+    """The first message to `address` whose subject holds `subject`, as it arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for recipients, message in list(mailbox.messages):
+            if address in recipients and subject in str(message["Subject"]):
+                return message
+        time.sleep(0.2)
+    raise AssertionError(f"no message '{subject}' to {address}: "
+                         f"{[str(m['Subject']) for _, m in mailbox.messages]}")
 
 
 def utc_now() -> datetime:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine
@@ -25,6 +26,7 @@ from dondoc.services.signin import (
 from dondoc.settings import Settings
 from dondoc.web.app import create_app
 from dondoc.web.context import WebContext
+from plans.links import NoticeLinks
 from storage.audit import AuditLog
 from storage.signin import SignInCodes
 from tests.web.site import Directory
@@ -89,7 +91,7 @@ def app(tmp_path: Path) -> Iterator[App]:
                     audit=AuditLog(engine), secret=b"k" * 32,
                     lifetime=settings.signin_code_lifetime, link_base="https://dondoc.test")
     web = WebContext(settings=settings, session_key=b"s" * 40, audit_key=None, engine=engine,
-                     directory=directory, signin=signin, clock=clock)
+                     directory=directory, signin=signin, clock=clock, link_key=b"r" * 32)
     with TestClient(create_app(web), base_url="https://testserver") as client:
         yield App(client, clock, outbox, web)
 
@@ -212,3 +214,26 @@ def test_signing_out_everywhere_ends_the_sessions_on_other_devices(app: App) -> 
     app.clock.now += timedelta(seconds=1)
     app.sign_in()  # a new sign-in after it works
     assert HEAD.name in app.client.get("/dang-nhap/ma").text
+
+
+def test_a_notices_link_leads_through_sign_in_to_its_page_and_grants_nothing(app: App) -> None:
+    sent = NoticeLinks(app.web.settings.public_url, b"r" * 32).to("web/BA/HL", at=app.clock.now)
+    path = urlsplit(sent).path
+    answer = app.client.get(path, follow_redirects=False)
+    assert answer.status_code == 303  # no session: sign in first, then back to the page
+    assert answer.headers["location"] == "/dang-nhap?next=/viec/web/BA/HL"
+    assert 'name="next" value="/viec/web/BA/HL"' in app.client.get(answer.headers["location"]).text
+    app.sign_in()
+    answer = app.client.get(path, follow_redirects=False)
+    assert answer.headers["location"] == "/viec/web/BA/HL"  # signed in: the page, which
+    # applies the authorization table to the session's person as for any visit
+
+    app.clock.now += app.web.settings.notice_link_lifetime + timedelta(seconds=1)
+    answer = app.client.get(path)
+    assert answer.status_code == 410 and "Liên kết đã hết hạn" in answer.text
+    for forged in (path[:-3], path + "x", "/lien-ket/web.BA.HL",
+                   urlsplit(NoticeLinks("https://x", b"k" * 32).to("web/BA/HL",
+                                                                  at=app.clock.now)).path):
+        answer = app.client.get(forged)
+        assert answer.status_code == 400 and "Liên kết không hợp lệ" in answer.text, forged
+        assert "web/BA" not in answer.text and "Traceback" not in answer.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,9 +25,17 @@ from dondoc.web.accounts import AccountDirectory
 from dondoc.web.app import create_app, utc_now
 from plans.access import Grant
 from storage.accounts import Accounts
-from tests.activities.servers import Mailbox, smtp_server
+from tests.activities.servers import Mailbox, free_port, smtp_server
 from tests.stack import Stack, start_stack
-from tests.web.site import chromium, code_from, page_text, press, screenshots, served
+from tests.web.site import (
+    chromium,
+    code_from,
+    mail_to,
+    page_text,
+    press,
+    screenshots,
+    served,
+)
 from webserver import build
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -40,7 +49,8 @@ OFFICE = "vanphong@syt.example.invalid"
 
 
 def plan(today: datetime) -> str:
-    soon, later = today + timedelta(days=10), today + timedelta(days=40)
+    # BA's reminder (3 days before) is already due when the plan is loaded: it goes at once.
+    soon, later = today + timedelta(days=10), today + timedelta(days=1)
     return f"""\
 plan:
   id: web
@@ -78,6 +88,16 @@ tasks:
     title: Rà soát hạ tầng mạng tại Cẩm Phả
     lead: [CP]
     deadline: {{text: "trước ngày {soon:%d/%m/%Y}", rule: {{kind: before_date, date: {soon:%Y-%m-%d}}}}}
+"""
+
+
+CONTACTS = f"""\
+plan: web
+contacts:
+  - {{of: HL, email: {HL_HEAD}}}
+  - {{of: CP, email: {CP_HEAD}}}
+  - {{of: pgd, email: {LEADER}}}
+  - {{of: VP, email: {OFFICE}}}
 """
 
 
@@ -139,36 +159,50 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 (AUDITOR, "Lê Thị Thanh", "auditor", None)):
             accounts.add(account, name=name, email=account)
             accounts.grant(account, Grant(role=role, plan="web", party=party))  # type: ignore[arg-type]
-        stack.start_worker()
-        path = stack.state / "web.yaml"
-        path.write_text(plan(datetime.now(HCM)), "utf-8")
-        stack.dondoc("load", str(path))
         with smtp_server() as (mailbox, port):
+            # The worker sends the notices by e-mail, with links to the web app's address.
+            smtp = f"mailto://127.0.0.1:{port}?mode=insecure&from=nhacviec@syt.example.invalid"
+            web_port = free_port()
+            del stack.env["DONDOC_OUTBOX_ONLY"]
+            stack.env |= {"DONDOC_SMTP_URL": smtp,
+                          "DONDOC_PUBLIC_URL": f"http://127.0.0.1:{web_port}"}
+            stack.start_worker()
+            (stack.state / "web.yaml").write_text(plan(datetime.now(HCM)), "utf-8")
+            (stack.state / "lien-he.yaml").write_text(CONTACTS, "utf-8")
+            stack.dondoc("load", str(stack.state / "web.yaml"),
+                         "--contacts", str(stack.state / "lien-he.yaml"))
             settings = Settings(
                 state_dir=stack.state, temporal_address=stack.server.address,
-                session_key="e2e-" + "s" * 40,
-                smtp_url=f"mailto://127.0.0.1:{port}?mode=insecure&from=nhacviec@syt.example.invalid")
+                session_key="e2e-" + "s" * 40, smtp_url=smtp,
+                public_url=f"http://127.0.0.1:{web_port}")
             clock = Clock()
             app = create_app(build(settings, AccountDirectory(accounts), clock))
-            with served(app) as url, chromium() as browser:
+            with served(app, web_port) as url, chromium() as browser:
                 yield Site(clock, stack, url, mailbox, browser)
     finally:
         stack.stop()
 
 
-def test_a_unit_head_sees_their_units_work_by_deadline_and_completes_it(site: Site) -> None:
-    text = site.sign_in(HL_HEAD)
-    assert "Việc của đơn vị" in text
-    titles = [e.text for e in site.browser.find_elements(By.CSS_SELECTOR, ".item-title")]
-    assert titles == ["Xây dựng kế hoạch chuyển đổi số của đơn vị",
-                      "Báo cáo kết quả triển khai bệnh án điện tử"]  # nearest deadline first
-    assert "Rà soát hạ tầng mạng tại Cẩm Phả" not in text  # another unit's
-    assert "Trong hạn" in text and "Trung tâm Y tế Hạ Long" in text and "HL" not in text.split()
-    screenshots(site.browser, "viec-cua-don-vi")
-
-    site.browser.find_element(By.LINK_TEXT, "Báo cáo kết quả triển khai bệnh án điện tử").click()
+def test_a_unit_head_follows_the_reminders_link_signs_in_and_completes_it(site: Site) -> None:
+    # The reminder the worker sent when the plan was loaded, as the SMTP server received it.
+    reminder = mail_to(site.mailbox, HL_HEAD, "Báo cáo kết quả triển khai bệnh án điện tử")
+    assert str(reminder["Subject"]).startswith("[Nhắc hạn")
+    body = reminder.get_body(("plain",))
+    assert body is not None
+    (link,) = re.findall(r"http://127\.0\.0\.1:\d+/lien-ket/\S+", body.get_content())
+    site.browser.get(link)  # no session yet: sign in first
     text = page_text(site.browser)
+    assert "Đăng nhập" in text and "Báo cáo kết quả" not in text  # nothing shown before sign-in
+    screenshots(site.browser, "lien-ket-dang-nhap")
+    site.fill({"login": HL_HEAD})
+    press(site.browser, "Gửi mã đăng nhập")
+    code, _ = code_from(site.mailbox, HL_HEAD)
+    site.fill({"code": code})
+    text = press(site.browser, "Đăng nhập")  # and back to the reminder's occurrence
+    assert site.browser.current_url.endswith("/viec/web/BA")
+    assert "Báo cáo kết quả triển khai bệnh án điện tử" in text and "Sắp đến hạn" in text
     assert "Thời hạn" in text and "Trần Văn Bình" in text and "Bắt đầu theo dõi" in text
+    assert "Gửi nhắc hạn — đến Trung tâm Y tế Hạ Long qua e-mail (đã gửi)" in text
     screenshots(site.browser, "nhiem-vu")
     folder = site.stack.state / "uploads"
     folder.mkdir(exist_ok=True)
@@ -190,6 +224,26 @@ def test_a_unit_head_sees_their_units_work_by_deadline_and_completes_it(site: Si
     screenshots(site.browser, "hoan-thanh")
     site.browser.refresh()  # POST-redirect-GET: a reload sends nothing again
     assert page_text(site.browser).count("Báo cáo hoàn thành —") == 1
+
+
+def test_a_unit_head_sees_their_units_work_by_deadline(site: Site) -> None:
+    text = site.sign_in(HL_HEAD)
+    assert "Việc của đơn vị" in text
+    titles = [e.text for e in site.browser.find_elements(By.CSS_SELECTOR, ".item-title")]
+    assert titles == ["Xây dựng kế hoạch chuyển đổi số của đơn vị"]  # BA is done: not open
+    assert "Rà soát hạ tầng mạng tại Cẩm Phả" not in text  # another unit's
+    assert "Trong hạn" in text and "Trung tâm Y tế Hạ Long" in text and "HL" not in text.split()
+    screenshots(site.browser, "viec-cua-don-vi")
+
+
+def test_a_forged_or_cut_link_says_so_in_vietnamese(site: Site) -> None:
+    reminder = mail_to(site.mailbox, HL_HEAD, "Báo cáo kết quả triển khai bệnh án điện tử")
+    body = reminder.get_body(("plain",))
+    assert body is not None
+    (link,) = re.findall(r"http://\S+/lien-ket/\S+", body.get_content())
+    text = site.open(link[len(site.url):-4])
+    assert "Liên kết không hợp lệ" in text and "Báo cáo kết quả" not in text
+    screenshots(site.browser, "lien-ket-khong-hop-le")
 
 
 def test_another_units_occurrence_is_refused_and_tells_nothing(site: Site) -> None:
