@@ -367,7 +367,8 @@ class OccurrenceWorkflow:
         self.authorize("reopen", request)
         self.require_reason(request.reason)
         if self.p.state not in DONE:
-            raise Rejected(f"{self.occ.ref} is not completed ({self.p.state}); nothing to reopen")
+            raise Rejected(f"{self.occ.ref} is not completed ({self.p.state}); nothing to reopen",
+                           "NotCompleted")
 
     @workflow.update
     async def request_extension(self, request: ExtensionRequest) -> Status:
@@ -387,12 +388,13 @@ class OccurrenceWorkflow:
         self.require_open()
         self.require_reason(request.reason)
         if self.p.due is None:
-            raise Rejected(f"{self.occ.ref} has no deadline yet to extend")
+            raise Rejected(f"{self.occ.ref} has no deadline yet to extend", "NoDeadline")
         if request.until <= self.p.due.date():
             raise Rejected(f"the new date {request.until:%d/%m/%Y} is not after the current "
-                           f"deadline {self.p.due:%d/%m/%Y}")
+                           f"deadline {self.p.due:%d/%m/%Y}", "NotAfterDeadline")
         if self.pending_extension() is not None:
-            raise Rejected("an extension request is already waiting for a decision")
+            raise Rejected("an extension request is already waiting for a decision",
+                           "ExtensionPending")
 
     @workflow.update
     async def approve_extension(self, request: ActorReason) -> Status:
@@ -436,7 +438,8 @@ class OccurrenceWorkflow:
     def validate_decision(self, operation: Operation, request: ActorReason) -> None:
         self.authorize(operation, request)
         if self.pending_extension() is None:
-            raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision")
+            raise Rejected(f"{self.occ.ref} has no extension request waiting for a decision",
+                           "NoExtensionPending")
 
     @workflow.update
     async def pause(self, request: ActorReason) -> Status:
@@ -452,7 +455,7 @@ class OccurrenceWorkflow:
         self.require_reason(request.reason)
         self.require_open()
         if self.p.state == "paused":
-            raise Rejected(f"{self.occ.ref} is already paused")
+            raise Rejected(f"{self.occ.ref} is already paused", "AlreadyPaused")
 
     @workflow.update
     async def resume(self, request: ActorReason) -> Status:
@@ -473,7 +476,7 @@ class OccurrenceWorkflow:
     def _validate_resume(self, request: ActorReason) -> None:
         self.authorize("resume", request)
         if self.p.state != "paused":
-            raise Rejected(f"{self.occ.ref} is not paused ({self.p.state})")
+            raise Rejected(f"{self.occ.ref} is not paused ({self.p.state})", "NotPaused")
 
     @workflow.update
     async def cancel(self, request: ActorReason) -> Status:
@@ -489,7 +492,8 @@ class OccurrenceWorkflow:
         if self.p.state == "cancelled":
             raise Rejected(f"{self.occ.ref} is already cancelled", "AlreadyDone")
         if self.p.state in DONE:
-            raise Rejected(f"{self.occ.ref} is completed; reopen it first to cancel it")
+            raise Rejected(f"{self.occ.ref} is completed; reopen it first to cancel it",
+                           "Completed")
 
     @workflow.update
     async def trigger(self, request: Trigger) -> Status:
@@ -511,12 +515,13 @@ class OccurrenceWorkflow:
     def _validate_trigger(self, request: Trigger) -> None:
         self.authorize("trigger", request)
         if request.event != self.occ.waits_for:
-            raise Rejected(f"{self.occ.ref} waits for {self.occ.waits_for!r}, not {request.event!r}")
+            raise Rejected(f"{self.occ.ref} waits for {self.occ.waits_for!r}, not {request.event!r}",
+                           "OtherEvent")
         if self.p.triggered_at is not None:
             raise Rejected(f"{self.occ.ref} was already triggered on "
                            f"{self.p.triggered_at:%d/%m/%Y}", "AlreadyDone")
         if request.at > self.today():
-            raise Rejected(f"the event date {request.at:%d/%m/%Y} is in the future")
+            raise Rejected(f"the event date {request.at:%d/%m/%Y} is in the future", "FutureEvent")
 
     @workflow.update
     async def checkin(self, request: Checkin) -> Status:
@@ -530,9 +535,10 @@ class OccurrenceWorkflow:
     def _validate_checkin(self, request: Checkin) -> None:
         self.authorize("checkin", request)
         if self.occ.kind != "ongoing":
-            raise Rejected(f"{self.occ.ref} has a deadline; report it with complete, not checkin")
+            raise Rejected(f"{self.occ.ref} has a deadline; report it with complete, not checkin",
+                           "HasDeadline")
         if not request.note.strip():
-            raise Rejected("a check-in needs a note on progress")
+            raise Rejected("a check-in needs a note on progress", "NoNote")
 
     @workflow.update
     async def amend(self, amendment: Amendment) -> Status:
@@ -662,14 +668,14 @@ class OccurrenceWorkflow:
 
     def require_open(self) -> None:
         if self.p.state == "cancelled":
-            raise Rejected(f"{self.occ.ref} is cancelled")
+            raise Rejected(f"{self.occ.ref} is cancelled", "Cancelled")
         if self.p.state in DONE:
-            raise Rejected(f"{self.occ.ref} is already completed")
+            raise Rejected(f"{self.occ.ref} is already completed", "Completed")
 
     @staticmethod
     def require_reason(reason: str) -> None:
         if not reason.strip():
-            raise Rejected("a reason is required")
+            raise Rejected("a reason is required", "ReasonRequired")
 
     async def set_state(self, state: State) -> None:
         if state != self.p.state:

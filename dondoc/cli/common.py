@@ -139,9 +139,13 @@ def one_line(error: Exception) -> typer.Exit:
     raise error
 
 
-# Refusals of the authorization table: scripts read the code at the end of the line.
+# Refusals of the authorization table and the workflow's validators: scripts read the code at
+# the end of the line.
 CODED = {"Forbidden", "NotOnBehalf", "NoReason", "OwnRequest", "NoIdentity", "NoEvidence",
-         "BadDocumentNumber", "FutureEvidence", "BackdatedEvidence"}
+         "BadDocumentNumber", "FutureEvidence", "BackdatedEvidence", "Cancelled", "Completed",
+         "NotCompleted", "NoDeadline", "NotAfterDeadline", "ExtensionPending",
+         "NoExtensionPending", "AlreadyPaused", "NotPaused", "OtherEvent", "FutureEvent",
+         "HasDeadline", "NoNote", "ReasonRequired", "Closed"}
 
 
 def accounts_of(config: Settings) -> Accounts:

@@ -23,6 +23,7 @@ from dondoc.files import Loaded
 from dondoc.services.identity import require
 from dondoc.services.operate import failure_kind
 from dondoc.services.read import full_record
+from dondoc.services.work import listing_memo
 from dondoc.settings import Settings
 from dondoc.temporal import register_search_attributes
 from plans.access import Principal, Target
@@ -225,6 +226,7 @@ async def _start(client: Client, item: OccurrenceInput, task_queue: str) -> Load
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=TypedSearchAttributes(initial_search_attributes(item)),
+            memo=listing_memo(occ),
             static_summary=f"{occ.title[:180]}",
         )
     except WorkflowAlreadyStartedError:

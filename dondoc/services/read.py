@@ -3,6 +3,7 @@ outlives Temporal's retention)."""
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 from collections.abc import Iterable
@@ -63,10 +64,13 @@ class StatusRow(BaseModel):
     state: str
     escalation_level: int
     running: bool
+    leader: str | None = None
+    memo: dict[str, Any] = {}  # with status(..., memo=True): what load kept with it at start
 
 
 async def status(client: Client, principal: Principal, *, plan: str | None = None,
-                 unit: str | None = None, state: str | None = None) -> list[StatusRow]:
+                 unit: str | None = None, state: str | None = None,
+                 memo: bool = False) -> list[StatusRow]:
     """The occurrences the principal may read (plans/access.py), with the filters given."""
     from temporalio.client import WorkflowExecutionStatus
 
@@ -99,7 +103,8 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
             ref=e.id, plan=attrs.get(PLAN_ID) or "", task=attrs.get(TASK_ID) or "",
             unit=attrs.get(UNIT_ID), due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
             escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
-            running=e.status == WorkflowExecutionStatus.RUNNING))
+            running=e.status == WorkflowExecutionStatus.RUNNING,
+            leader=attrs.get(LEADER_ID) or None, memo=dict(await e.memo()) if memo else {}))
     return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
 
 
@@ -161,7 +166,8 @@ async def history(client: Client | None, ref: str, principal: Principal,
     """The occurrence's timeline, oldest first: from the audit log when there is one (it
     outlives Temporal's retention), else from the workflow's history. With the delivery
     ledger, each notice row lists its attempts (outcome, provider code, when)."""
-    events = audited_events(audit, ref) if audit is not None else []
+    # The database is read in a thread: a slow query holds up no other request of a server.
+    events = await asyncio.to_thread(audited_events, audit, ref) if audit is not None else []
     if not events:
         if client is None:
             raise UnknownRef(ref, [])
@@ -169,7 +175,7 @@ async def history(client: Client | None, ref: str, principal: Principal,
     require(principal, "read", target_of(ref, events))
     rows = [row for e in sorted({e.key: e for e in events}.values(), key=lambda e: (e.at, e.key))
             for row in timeline_rows(e)]
-    return with_attempts(rows, ref, ledger)
+    return await asyncio.to_thread(with_attempts, rows, ref, ledger)
 
 
 async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:

@@ -9,14 +9,17 @@ import json
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from dondoc.services.identity import require
-from dondoc.services.read import handle_for, status, target_of
+from dondoc.services.read import StatusRow, handle_for, status, target_of
 from plans.access import EVERY_PLAN, Decision, Operation, Principal, Target, decide
+from plans.model import Kpi
+from plans.schedule import Occurrence
 from storage.audit import AuditLog, utc
 from workflows.messages import (
     DONE,
@@ -25,9 +28,11 @@ from workflows.messages import (
     OccurrenceEvent,
     OccurrenceInput,
     Party,
+    PlanContext,
     State,
 )
 from workflows.occurrence import OccurrenceWorkflow
+from workflows.plan import plan_record
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 CLOSED: frozenset[str] = DONE | {"cancelled"}
@@ -54,6 +59,7 @@ class Work(BaseModel):
     original_due: datetime | None = None
     completion: Completion | None = None
     extensions: list[Extension] = []
+    kpis: list[Kpi] = []
     target: Target
 
     model_config = {"arbitrary_types_allowed": True}
@@ -101,7 +107,65 @@ def work_of(started: OccurrenceInput, state: State, due: datetime | None,
                 lead=[party(u) for u in occ.lead], coordinating=[party(u) for u in occ.coordinating],
                 leader=party(occ.leader) if occ.leader else None,
                 names={pid: p.name for pid, p in plan.parties.items()}, state=state, due=due,
-                target=target_from(started, requester))
+                kpis=list(occ.kpis), target=target_from(started, requester))
+
+
+LISTED = "listed"  # the memo an occurrence starts with: what a list shows of it
+
+
+def listing_memo(occ: Occurrence) -> dict[str, Any]:
+    """What lists show of an occurrence beside its plan's names, kept with it when it starts
+    (Temporal returns memos with the list): a page of N occurrences reads no N histories."""
+    return {LISTED: {"title": occ.title, "period": occ.period, "kind": occ.kind,
+                     "deadline_text": occ.deadline_text,
+                     "start": occ.start.isoformat() if occ.start else None,
+                     "lead": occ.lead, "coordinating": occ.coordinating, "leader": occ.leader}}
+
+
+def listed_work(row: StatusRow, plan: PlanContext) -> Work | None:
+    """The row as a page lists it, from its memo and its plan's record; None for an
+    occurrence started before occurrences carried the memo."""
+    facts = row.memo.get(LISTED)
+    if not isinstance(facts, dict):
+        return None
+
+    def party(pid: str) -> Party:
+        return plan.parties.get(pid) or Party(id=pid, name=pid)
+
+    lead, coordinating, leader = facts["lead"], facts["coordinating"], facts["leader"]
+    return Work(ref=row.ref, plan_id=plan.plan_id, plan_number=plan.number,
+                plan_title=plan.title, title=facts["title"], period=facts["period"],
+                kind=facts["kind"], deadline_text=facts["deadline_text"],
+                start=date.fromisoformat(facts["start"]) if facts["start"] else None,
+                lead=[party(u) for u in lead], coordinating=[party(u) for u in coordinating],
+                leader=party(leader) if leader else None,
+                names={pid: p.name for pid, p in plan.parties.items()},
+                state=row.state, due=row.due,
+                target=Target(plan=plan.plan_id, lead=tuple(lead),
+                              coordinating=tuple(coordinating), leader=leader,
+                              steering_committee=plan.steering_committee, office=plan.office,
+                              ref=row.ref))
+
+
+async def works(client: Client, rows: list[StatusRow]) -> list[Work]:
+    """The rows (read with their memo) as pages list them: one read of each plan's record,
+    and a history read only for occurrences started without the memo."""
+    records = {plan: await plan_record(client, plan) for plan in {r.plan for r in rows}}
+    found: dict[str, Work] = {}
+    for row in rows:
+        record = records[row.plan]
+        item = listed_work(row, record.context) if record and record.context else None
+        if item is not None:
+            found[row.ref] = item
+    older = [r for r in rows if r.ref not in found]
+    started = await asyncio.gather(*(started_with(client, r.ref) for r in older))
+    for begun, row in zip(started, older, strict=True):
+        found[row.ref] = work_of(begun, row.state, row.due)  # type: ignore[arg-type]
+    return [found[r.ref] for r in rows]
+
+
+def by_deadline(items: list[Work]) -> list[Work]:
+    return sorted(items, key=lambda w: (w.due is None, w.due.timestamp() if w.due else 0, w.ref))
 
 
 async def occurrence(client: Client, ref: str, principal: Principal) -> Work:
@@ -119,10 +183,9 @@ async def occurrence(client: Client, ref: str, principal: Principal) -> Work:
 
 async def open_work(client: Client, principal: Principal) -> list[Work]:
     """The open occurrences the principal may read, the nearest deadline first."""
-    rows = [r for r in await status(client, principal) if r.running and r.state not in CLOSED]
-    started = await asyncio.gather(*(started_with(client, r.ref) for r in rows))
-    items = [work_of(s, r.state, r.due) for s, r in zip(started, rows, strict=True)]  # type: ignore[arg-type]
-    return sorted(items, key=lambda w: (w.due is None, w.due.timestamp() if w.due else 0, w.ref))
+    rows = [r for r in await status(client, principal, memo=True)
+            if r.running and r.state not in CLOSED]
+    return by_deadline(await works(client, rows))
 
 
 def awaiting_decision(audit: AuditLog, principal: Principal) -> list[str]:
@@ -151,12 +214,28 @@ def awaiting_decision(audit: AuditLog, principal: Principal) -> list[str]:
     return [ref for _, ref in sorted(waiting)]
 
 
+def answers_for(principal: Principal, plan: str, leader: str | None) -> bool:
+    """The principal is the task's responsible leader, or on the plan's Steering Committee."""
+    return bool(principal.holds("steering_committee", plan)) or (
+        leader is not None and bool(principal.holds("leader", plan, leader)))
+
+
+async def overdue_by_unit(client: Client, principal: Principal) -> list[tuple[str, list[Work]]]:
+    """The overdue occurrences of the tasks the principal answers for, by lead unit (units in
+    alphabetical order, each unit's most overdue first)."""
+    rows = [r for r in await status(client, principal, state="overdue", memo=True)
+            if r.running and answers_for(principal, r.plan, r.leader)]
+    groups: dict[str, list[Work]] = defaultdict(list)
+    for item in await works(client, rows):
+        groups[", ".join(p.name for p in item.lead)].append(item)
+    return [(unit, by_deadline(items)) for unit, items in sorted(groups.items())]
+
+
 async def search(client: Client, principal: Principal, text: str, *, limit: int = 50
                  ) -> list[Work]:
     """Occurrences the principal may read whose reference holds `text` (any state, closed
     ones included while Temporal keeps them), nearest deadline first."""
     wanted = text.strip().lower()
-    rows = [r for r in await status(client, principal) if wanted in r.ref.lower()][:limit]
-    started = await asyncio.gather(*(started_with(client, r.ref) for r in rows))
-    items = [work_of(s, r.state, r.due) for s, r in zip(started, rows, strict=True)]  # type: ignore[arg-type]
-    return sorted(items, key=lambda w: (w.due is None, w.due.timestamp() if w.due else 0, w.ref))
+    rows = [r for r in await status(client, principal, memo=True)
+            if wanted in r.ref.lower()][:limit]
+    return by_deadline(await works(client, rows))

@@ -170,7 +170,8 @@ class BodyLimit:
 
 
 class Identify:
-    """Put the signed-in person (or None) on request.state, expiring the session as needed."""
+    """Put the signed-in person and their principal (or None) on request.state, expiring the
+    session as needed; the accounts are read in a thread, off the event loop."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -181,10 +182,11 @@ class Identify:
             web: WebContext = request.app.state.web
             settings = web.settings
             who = request.session.get("account")
-            ended = web.signin.ended_everywhere(who) if who else None
+            ended = await blocking(web.signin.ended_everywhere, who) if who else None
             who = session.account(request.session, now=web.clock(), idle=settings.session_idle,
                                   absolute=settings.session_absolute, ended=ended)
-            request.state.person = web.person(who) if who else None
+            request.state.person, request.state.principal = \
+                await blocking(web.signed_in, who) if who else (None, None)
         await self.app(scope, receive, send)
 
 

@@ -52,3 +52,11 @@ class WebContext:
 
     def principal(self, account: str) -> Principal:
         return self.directory.principal(account)
+
+    def signed_in(self, account: str) -> tuple[SignInAccount | None, Principal | None]:
+        """The active account and its principal; (None, None) when it is no longer active."""
+        person = self.person(account)
+        try:
+            return (person, self.principal(account)) if person else (None, None)
+        except LookupError:
+            return None, None

@@ -4,6 +4,7 @@ as words and a colour (the words carry it; the colour only helps)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
@@ -57,6 +58,24 @@ def isoday(value: str | None) -> str:
     return format_date(date.fromisoformat(value)) if value else ""
 
 
+def number(value: Decimal | str | None) -> str:
+    """A number as Vietnamese write it: 15.754 (dots group thousands), 66,5 (a decimal comma)."""
+    if value is None or value == "":
+        return ""
+    whole, _, fraction = f"{Decimal(value):f}".partition(".")
+    grouped, fraction = f"{int(whole):,}".replace(",", "."), fraction.rstrip("0")
+    return f"{grouped},{fraction}" if fraction else grouped
+
+
+def local_date(value: datetime) -> date:
+    return value.astimezone(HCM).date()
+
+
+def measure(value: Decimal | str | None, unit: str | None) -> str:
+    """'15.754 hồ sơ', '58%'."""
+    return number(value) + ("" if not unit or unit == "%" else " ") + (unit or "")
+
+
 def state_words(state: str) -> str:
     return STATES.get(state, (state, ""))[0]
 
@@ -67,4 +86,5 @@ def state_class(state: str) -> str:
 
 def install(env: Environment) -> None:
     env.filters.update(day=day, instant=instant, deadline=deadline, state_words=state_words,
-                       state_class=state_class, isoday=isoday)
+                       state_class=state_class, isoday=isoday, number=number,
+                       measure=measure, local_date=local_date)

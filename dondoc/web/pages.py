@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dondoc.services import completion
+from dondoc.services import report as reporting
 from dondoc.services import work as working
 from dondoc.services.evidence import EvidenceFile
 from dondoc.services.identity import NotAllowed
@@ -24,10 +25,11 @@ from dondoc.services.read import UnknownRef, history
 from dondoc.web import session
 from dondoc.web.app import SignInFirst, blocking, form_action, redirect, render
 from dondoc.web.context import WebContext
-from dondoc.web.formatting import HCM, day, state_words
+from dondoc.web.formatting import HCM, day, measure, state_words
+from dondoc.web.refusals import vietnamese
 from dondoc.web.timeline import timeline
 from plans.access import Principal
-from plans.evidence import BadEvidence
+from plans.evidence import BadEvidence, parse_kpi_value
 from storage.audit import AuditLog
 from storage.ledger import Ledger
 from workflows.messages import ActorReason, Checkin, Complete, ExtensionRequest, Status
@@ -39,11 +41,12 @@ def _web(request: Request) -> WebContext:
 
 
 def principal_of(request: Request) -> Principal:
-    """The signed-in person's principal; anyone else is sent to sign in first."""
-    person = getattr(request.state, "person", None)
-    if person is None:
+    """The signed-in person's principal (read by the Identify middleware); anyone else is sent
+    to sign in first."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
         raise SignInFirst
-    return _web(request).principal(person.account)
+    return principal
 
 
 async def home(request: Request) -> Response:
@@ -65,7 +68,9 @@ async def decisions(request: Request) -> Response:
     refs = await blocking(working.awaiting_decision, AuditLog(web.engine), principal)
     client = await web.temporal()
     items = [await working.occurrence(client, ref, principal) for ref in refs]
-    return render(request, "decisions.html", items=[i for i in items if i.pending_extension])
+    return render(request, "decisions.html", items=[i for i in items if i.pending_extension],
+                  overdue=await working.overdue_by_unit(client, principal),
+                  today=web.clock().astimezone(HCM).date())
 
 
 async def find(request: Request) -> Response:
@@ -84,7 +89,7 @@ async def _occurrence(request: Request, ref: str, principal: Principal) -> worki
         raise HTTPException(403) from None
 
 
-async def occurrence_page(request: Request, *, error: str | None = None,
+async def occurrence_page(request: Request, *, error: str | None = None, code: str | None = None,
                           typed: dict[str, str] | None = None, status: int = 200) -> Response:
     principal = principal_of(request)
     ref = request.path_params["ref"]
@@ -94,16 +99,16 @@ async def occurrence_page(request: Request, *, error: str | None = None,
     rows = await history(await web.temporal(), ref, principal, Ledger(web.engine), audit)
     flash = request.session.pop("flash", None)
     forms = {op: item.may(principal, op).allowed for op in
-             ("complete", "request_extension", "checkin", "approve_extension")}
+             ("complete", "request_extension", "checkin", "approve_extension", "record_kpi")}
     actions = {f"/{path}/{ref}" for path in ("hoan-thanh", "gia-han", "tien-do",
-                                             "quyet-dinh-gia-han")}
+                                             "quyet-dinh-gia-han", "chi-tieu")}
     kept = session.take_draft(request.session, actions)
     if kept is not None and typed is None:
         typed = kept
         error = ("Phiên làm việc đã hết hạn trước khi biểu mẫu được gửi, nên chưa có gì được "
                  "ghi nhận. Nội dung đồng chí đã nhập vẫn còn dưới đây: hãy kiểm tra và gửi lại.")
     return render(request, "occurrence.html", status, item=item, flash=flash, error=error,
-                  typed=typed or {}, forms=forms, timeline=timeline(rows, item),
+                  error_code=code, typed=typed or {}, forms=forms, timeline=timeline(rows, item),
                   today=day(web.clock()))
 
 
@@ -152,8 +157,9 @@ async def act(request: Request, form: FormData, update: Any,
             return redirect(request.url_for("occurrence", ref=ref).path)
         if refused.kind in ("Forbidden", "NotOnBehalf", "OwnRequest", "NoIdentity"):
             raise HTTPException(403) from None
-        return await occurrence_page(request, error=f"Không ghi nhận được: {refused}",
-                                     typed=typed, status=409)
+        return await occurrence_page(
+            request, error=f"Không ghi nhận được: {vietnamese(refused, item, typed)}",
+            code=refused.kind, typed=typed, status=409)
     request.session["flash"] = outcome(result, item)
     return redirect(request.url_for("occurrence", ref=ref).path)
 
@@ -238,11 +244,53 @@ async def decide_extension(request: Request, form: FormData) -> Response:
     return await act(request, form, update, build, said)
 
 
+@form_action
+async def record_kpi(request: Request, form: FormData) -> Response:
+    """A KPI value, read as the CLI reads it (15.754, 66,5, 58%; a count is whole), appended
+    to the audit log by the same service as `dondoc kpi record`."""
+    principal = principal_of(request)
+    ref = request.path_params["ref"]
+    web = _web(request)
+    item = await _occurrence(request, ref, principal)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != session.CSRF_FIELD}
+    kpis = {k.id: k for k in item.kpis}
+    chosen = kpis.get(typed.get("kpi", "")) or (
+        next(iter(kpis.values())) if len(kpis) == 1 else None)
+    today = web.clock().astimezone(HCM).date()
+    try:
+        if chosen is None:
+            raise FormProblem("Hãy chọn chỉ tiêu cần cập nhật.")
+        value = required(form, "value", "giá trị đạt được")
+        as_of = parse_day(required(form, "as_of", "ngày của số liệu"), "Ngày của số liệu")
+        if as_of > today:
+            raise FormProblem(f"Ngày của số liệu {day(as_of)} ở tương lai.")
+        try:
+            parse_kpi_value(value, chosen.unit)
+        except ValueError as bad:
+            raise FormProblem(f"{str(bad)[:1].upper()}{str(bad)[1:]} ({chosen.indicator}).") \
+                from None
+        line = await blocking(reporting.record_kpi, AuditLog(web.engine, web.audit_key), ref,
+                              value=value, as_of=as_of, principal=principal, kpi_id=chosen.id,
+                              today=today)
+    except FormProblem as problem:
+        return await occurrence_page(request, error=str(problem), typed=typed, status=400)
+    except NotAllowed:
+        raise HTTPException(403) from None
+    except reporting.ReportError as error:  # the occurrence or its KPI changed meanwhile
+        return await occurrence_page(request, error=f"Không ghi nhận được: {error}",
+                                     typed=typed, status=409)
+    request.session["flash"] = (f"Đã ghi nhận {chosen.indicator}: "
+                                f"{measure(line['value'], line['unit'])} (số liệu ngày "
+                                f"{day(as_of)}).")
+    return redirect(request.url_for("occurrence", ref=ref).path)
+
+
 def routes() -> list[BaseRoute]:
-    from dondoc.web import links
+    from dondoc.web import auditor, links
 
     return [
         *links.routes(),
+        *auditor.routes(),
         Route("/", home, methods=["GET"]),
         Route("/viec", unit_work, methods=["GET"]),
         Route("/viec/{ref:path}", show, methods=["GET"], name="occurrence"),
@@ -252,4 +300,5 @@ def routes() -> list[BaseRoute]:
         Route("/gia-han/{ref:path}", extend, methods=["POST"]),
         Route("/tien-do/{ref:path}", checkin, methods=["POST"]),
         Route("/quyet-dinh-gia-han/{ref:path}", decide_extension, methods=["POST"]),
+        Route("/chi-tieu/{ref:path}", record_kpi, methods=["POST"]),
     ]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dondoc.services.work import Work
-from dondoc.web.formatting import day, instant
+from dondoc.web.formatting import day, instant, measure
 
 WHAT = {
     "started": "Bắt đầu theo dõi nhiệm vụ",
@@ -67,6 +67,12 @@ def timeline(rows: list[dict[str, Any]], item: Work) -> list[Line]:
                          f"{day(date.fromisoformat(evidence['date']))}")
         if kind.startswith("extension.") and row.get("until"):
             parts.append(f"đến ngày {day(date.fromisoformat(row['until']))}")
+        if kind == "kpi.recorded" and row.get("value") is not None:
+            indicator = next((k.indicator for k in item.kpis if k.id == row.get("kpi")),
+                             row.get("kpi"))
+            parts.append(f"{indicator}: {measure(row['value'], row.get('unit'))}" + (
+                f" (số liệu ngày {day(date.fromisoformat(row['as_of']))})"
+                if row.get("as_of") else ""))
         if row.get("reason"):
             parts.append(f"lý do: {row['reason']}")
         if row.get("note"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import create_engine
 
 from dondoc.db import upgrade
+from dondoc.services import work as working
+from dondoc.services.bundle import verify_bundle
 from dondoc.settings import Settings
 from dondoc.web.accounts import AccountDirectory
 from dondoc.web.app import create_app, utc_now
@@ -51,13 +54,14 @@ OFFICE = "vanphong@syt.example.invalid"
 def plan(today: datetime) -> str:
     # BA's reminder (3 days before) is already due when the plan is loaded: it goes at once.
     soon, later = today + timedelta(days=10), today + timedelta(days=1)
+    late = today - timedelta(days=3)  # QH is overdue from the start: the leader sees it
     return f"""\
 plan:
   id: web
   number: 12/KH-SYT
   title: Kế hoạch thử trang làm việc
   issuer: Sở Y tế
-  issued: {today:%d/%m/%Y}
+  issued: {today - timedelta(days=30):%d/%m/%Y}
   year: {today.year}
 units:
   - {{id: VP, name: Văn phòng Sở Y tế, kind: department}}
@@ -82,12 +86,20 @@ tasks:
     source: Phụ lục I, dòng 2
     title: Xây dựng kế hoạch chuyển đổi số của đơn vị
     lead: [HL]
+    kpis:
+      - {{id: ty-le, indicator: Tỷ lệ hồ sơ bệnh án điện tử, unit: "%", target: 65}}
+      - {{id: so-hoa, indicator: Số hồ sơ được số hóa, unit: hồ sơ, target: 20000}}
     deadline: {{text: "trước ngày {soon:%d/%m/%Y}", rule: {{kind: before_date, date: {soon:%Y-%m-%d}}}}}
   - id: CP1
     source: Phụ lục I, dòng 3
     title: Rà soát hạ tầng mạng tại Cẩm Phả
     lead: [CP]
     deadline: {{text: "trước ngày {soon:%d/%m/%Y}", rule: {{kind: before_date, date: {soon:%Y-%m-%d}}}}}
+  - id: QH
+    source: Phụ lục I, dòng 4
+    title: Báo cáo rà soát trang thiết bị y tế
+    lead: [CP]
+    deadline: {{text: "trước ngày {late:%d/%m/%Y}", rule: {{kind: before_date, date: {late:%Y-%m-%d}}}}}
 """
 
 
@@ -258,17 +270,37 @@ def test_another_units_occurrence_is_refused_and_tells_nothing(site: Site) -> No
 def test_an_extension_asked_by_the_unit_is_decided_by_the_leader(site: Site) -> None:
     site.sign_in(HL_HEAD)
     site.open("/viec/web/KH")
+    early = (datetime.now(HCM) + timedelta(days=5)).strftime("%d/%m/%Y")
+    due = (datetime.now(HCM) + timedelta(days=10)).strftime("%d/%m/%Y")
+    site.fill({"until": early, "reason": "Chờ ý kiến của UBND huyện"})
+    text = press(site.browser, "Gửi đề nghị gia hạn")  # the workflow's validator refuses it
+    assert (f"Không ghi nhận được: Ngày đề nghị gia hạn ({early}) phải sau thời hạn hiện tại "
+            f"({due}).") in text and "is not after" not in text
+    problem = site.browser.find_element(By.CSS_SELECTOR, "[role=alert]")
+    assert problem.get_attribute("data-code") == "NotAfterDeadline"  # for scripts
+    screenshots(site.browser, "gia-han-bi-tu-choi")
     new_day = (datetime.now(HCM) + timedelta(days=20)).strftime("%d/%m/%Y")
-    site.fill({"until": new_day, "reason": "Chờ ý kiến của UBND huyện"})
+    site.fill({"until": new_day})  # the reason typed is kept
     text = press(site.browser, "Gửi đề nghị gia hạn")
     assert (f"Đã gửi đề nghị gia hạn đến {new_day}, chờ đồng chí Trần Văn Bình - Phó Giám đốc Sở "
             "quyết định.") in text
     assert "Đồng ý gia hạn" not in text  # the unit does not decide its own request
 
+    text = site.open("/quyet-dinh")  # a unit head answers for no task: nothing overdue here
+    assert "Không có nhiệm vụ quá hạn nào" in text and "rà soát trang thiết bị" not in text
+
     site.sign_in(LEADER)
     text = site.open("/quyet-dinh")
     assert "Xây dựng kế hoạch chuyển đổi số của đơn vị" in text
     assert f"đến {new_day}" in text and "Chờ ý kiến của UBND huyện" in text
+    # The tasks the leader answers for that are overdue, by unit (QH: Cẩm Phả, 3 days ago).
+    late = datetime.now(HCM).date() - timedelta(days=3)
+    days = (site.clock().astimezone(HCM).date() - late).days
+    group = site.browser.find_element(
+        By.XPATH, "//section[h3[starts-with(normalize-space(), 'Trung tâm Y tế Cẩm Phả')]]").text
+    assert "(1 nhiệm vụ quá hạn)" in group and "Báo cáo rà soát trang thiết bị y tế" in group
+    assert f"{late:%d/%m/%Y}, đã quá {days} ngày" in group and "Quá hạn" in group
+    assert "Trung tâm Y tế Hạ Long (" not in text  # nothing of Hạ Long is overdue
     screenshots(site.browser, "cho-quyet-dinh")
     site.browser.find_element(By.LINK_TEXT, "Xây dựng kế hoạch chuyển đổi số của đơn vị").click()
     screenshots(site.browser, "quyet-dinh-gia-han")
@@ -278,6 +310,36 @@ def test_an_extension_asked_by_the_unit_is_decided_by_the_leader(site: Site) -> 
     assert "Không có đề nghị gia hạn nào chờ đồng chí quyết định" in site.open("/quyet-dinh")
     site.sign_in(HL_HEAD)
     assert new_day in site.open("/viec")
+
+
+def test_a_unit_head_records_kpi_values_as_people_write_them(site: Site) -> None:
+    site.sign_in(HL_HEAD)
+    site.open("/viec/web/KH")
+    kpi = Select(site.browser.find_element(By.NAME, "kpi"))
+    kpi.select_by_visible_text("Số hồ sơ được số hóa")
+    site.fill({"value": "12,5"})
+    text = press(site.browser, "Ghi nhận chỉ tiêu")  # a count of documents is whole
+    assert "12,5: số hồ sơ phải là số nguyên (Số hồ sơ được số hóa)." in text
+    assert "Đã ghi nhận" not in text
+    screenshots(site.browser, "chi-tieu-bi-tu-choi")
+    Select(site.browser.find_element(By.NAME, "kpi")).select_by_visible_text(
+        "Số hồ sơ được số hóa")
+    site.fill({"value": "15.754"})
+    text = press(site.browser, "Ghi nhận chỉ tiêu")
+    today = datetime.now(HCM).strftime("%d/%m/%Y")
+    assert f"Đã ghi nhận Số hồ sơ được số hóa: 15.754 hồ sơ (số liệu ngày {today})." in text
+    Select(site.browser.find_element(By.NAME, "kpi")).select_by_visible_text(
+        "Tỷ lệ hồ sơ bệnh án điện tử")
+    site.fill({"value": "58%"})
+    text = press(site.browser, "Ghi nhận chỉ tiêu")
+    assert f"Đã ghi nhận Tỷ lệ hồ sơ bệnh án điện tử: 58% (số liệu ngày {today})." in text
+    assert (f"Cập nhật chỉ tiêu — bởi Trung tâm Y tế Hạ Long; Số hồ sơ được số hóa: 15.754 hồ "
+            f"sơ (số liệu ngày {today})") in text
+    screenshots(site.browser, "chi-tieu")
+
+    site.sign_in(AUDITOR)  # the auditor reads the values and has no form to write one
+    text = site.open("/viec/web/KH")
+    assert "Tỷ lệ hồ sơ bệnh án điện tử: 58%" in text and "Ghi nhận chỉ tiêu" not in text
 
 
 def test_no_form_posts_without_the_sessions_csrf_token(site: Site) -> None:
@@ -322,11 +384,41 @@ def test_an_auditor_reads_any_timeline_and_cannot_write(site: Site) -> None:
     assert "Nhật ký nguyên vẹn" in text and "của kế hoạch web" in text
     screenshots(site.browser, "kiem-tra")
 
+    # The audit bundle, downloaded from that page, verifies on its own once unzipped.
+    href = site.browser.find_element(By.LINK_TEXT, "Tải gói hồ sơ kiểm toán (.zip)") \
+        .get_attribute("href")
+    assert href and href.startswith(site.url)
+    status, kind, data = download(site.browser, href)
+    assert (status, kind) == (200, "application/zip")
+    folder = site.stack.state / "tu-thanh-tra"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (name,) = {entry.split("/")[0] for entry in archive.namelist()}
+        assert name.startswith("bundle-web-")
+        archive.extractall(folder)
+    plan, rows, findings = verify_bundle(folder / name)
+    assert (plan, findings) == ("web", []) and rows > 0
+    assert any(p.name != "MANIFEST.json" and p.parent.parent.name == "evidence"
+               for p in (folder / name).rglob("*") if p.is_file())  # BA's PDF is in it
+
+
+def download(browser: webdriver.Chrome, url: str) -> tuple[int, str, bytes]:
+    """Fetch `url` with the browser's session: status, content type and body."""
+    status, kind, encoded = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(async r => {
+            const reader = new FileReader();
+            reader.onload = () => done([r.status, r.headers.get('content-type'),
+                                        reader.result.split(',')[1] || '']);
+            reader.readAsDataURL(await r.blob());
+        });""", url)
+    return int(status), str(kind), base64.b64decode(encoded)
+
 
 def test_the_office_reads_the_plans_report_and_a_unit_head_may_not(site: Site) -> None:
     site.sign_in(HL_HEAD)
     assert "Không có quyền truy cập" in site.open("/bao-cao?plan=web")
     assert "Không có quyền truy cập" in site.open("/kiem-tra?plan=web")
+    assert "Không có quyền truy cập" in site.open("/kiem-tra/goi-ho-so.zip?plan=web")
     site.sign_in(OFFICE)
     text = site.open("/bao-cao?plan=web")
     assert "Hoàn thành đúng hạn" in text and "Quá hạn chưa hoàn thành" in text
@@ -360,6 +452,21 @@ def test_the_office_reads_the_plans_report_and_a_unit_head_may_not(site: Site) -
     assert ["Trạng thái", "Hoàn thành đúng hạn"] in cells
     assert cells[-1] == ["BA", 1, 0, 0, 0, 0, 0, 1, 1]  # counts; both rates 100%
     assert "Nhiệm vụ" in text
+
+
+def test_the_office_lists_every_units_work_from_one_list_not_a_history_each(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_history(client: object, ref: str) -> None:
+        raise AssertionError(f"the history of {ref} was read to list it")
+
+    monkeypatch.setattr(working, "started_with", no_history)  # the web app runs in this process
+    site.sign_in(OFFICE)
+    text = site.open("/viec")
+    titles = [e.text for e in site.browser.find_elements(By.CSS_SELECTOR, ".item-title")]
+    assert titles == ["Báo cáo rà soát trang thiết bị y tế",  # overdue: the nearest deadline
+                      "Rà soát hạ tầng mạng tại Cẩm Phả",
+                      "Xây dựng kế hoạch chuyển đổi số của đơn vị"]  # extended by 10 days
+    assert "Trung tâm Y tế Cẩm Phả" in text and "Quá hạn" in text
 
 
 def test_a_session_that_ends_while_a_form_is_filled_keeps_what_was_typed(site: Site) -> None:
