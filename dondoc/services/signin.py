@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from typing import Protocol
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -87,9 +88,10 @@ class SignIn:
     lifetime: timedelta
     link_base: str  # the web app's public address
 
-    def request(self, login: str, *, address: str, now: datetime) -> None:
-        """Send a code and a link to the account, if there is one. The answer is the same
-        whether or not the account exists, so the page tells nothing about who has one."""
+    def request(self, login: str, *, address: str, now: datetime, then: str = "/") -> None:
+        """Send a code and a link to the account, if there is one; the link leads on to the
+        page `then` (the one that asked for sign-in). The answer is the same whether or not
+        the account exists, so the page tells nothing about who has one."""
         if self.codes.issued_since(now - WINDOW, address=address) >= CODES_PER_ADDRESS:
             raise SignInRefused(TOO_MANY, 429)
         person = self.directory.find(login.strip())
@@ -109,7 +111,7 @@ class SignIn:
                                  link_hash=self._hash("link", token), address=address, at=now,
                                  expires_at=expires)
         channel = self.send(person, f"signin/{person.account}/{code_id}",
-                            self.message(person, code, token, expires))
+                            self.message(person, code, token, expires, then))
         self._audit("signin.code_sent", person.account, f"{code_id}", now,
                     {"channel": channel, "address": address, "expires_at": expires.isoformat()})
 
@@ -165,8 +167,9 @@ class SignIn:
             plan=AUDIT_PLAN, type=type, at=now, actor=account, details=details))
 
     def message(self, person: SignInAccount, code: str, token: str,
-                expires: datetime) -> SignInMessage:
-        link = f"{self.link_base.rstrip('/')}/dang-nhap/lien-ket/{token}"
+                expires: datetime, then: str = "/") -> SignInMessage:
+        link = f"{self.link_base.rstrip('/')}/dang-nhap/lien-ket/{token}" + (
+            f"?next={quote(then)}" if then != "/" else "")
         until = f"{expires.astimezone(HCM):%H:%M ngày %d/%m/%Y}"
         lines = [f"Kính gửi: {person.name}", "",
                  f"Mã đăng nhập dondoc của đồng chí: {code}",
@@ -174,8 +177,9 @@ class SignIn:
                  f"Mã và liên kết dùng được một lần, đến {until}.",
                  "Nếu đồng chí không yêu cầu đăng nhập, xin bỏ qua tin này."]
         # Apprise derives the plain-text part from this HTML: the link is written out in full.
+        shown = escape(link)
         html = "".join(f"<p>{escape(line)}</p>" for line in lines if line and
                        not line.startswith("Hoặc")).replace(
-            "</p><p>Mã và", f'</p><p>Hoặc mở liên kết: <a href="{link}">{link}</a></p><p>Mã và')
+            "</p><p>Mã và", f'</p><p>Hoặc mở liên kết: <a href="{shown}">{shown}</a></p><p>Mã và')
         return SignInMessage(subject=f"Mã đăng nhập dondoc: {code}", text="\n".join(lines),
                              html=html, code=code)

@@ -45,7 +45,8 @@ async def send_code(request: Request, form: FormData) -> Response:
                       error="Hãy nhập tên tài khoản hoặc địa chỉ e-mail.")
     web = _web(request)
     try:
-        await blocking(web.signin.request, login, address=client_address(request), now=web.clock())
+        await blocking(web.signin.request, login, address=client_address(request), now=web.clock(),
+                       then=next_url)
     except SignInRefused as refused:
         return render(request, "signin.html", refused.status, next=next_url, expired=False,
                       login=login, error=str(refused))

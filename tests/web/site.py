@@ -137,7 +137,8 @@ def code_from(mailbox: Mailbox, address: str, timeout: float = 20) -> tuple[str,
                 assert body is not None
                 text = body.get_content()
                 code = re.search(r"\b(\d{6})\b", str(message["Subject"]))
-                link = re.search(r'(http://[^\s"<>]+/dang-nhap/lien-ket/[\w-]+)', text)
+                link = re.search(r'(http://[^\s"<>]+/dang-nhap/lien-ket/[\w-]+(?:\?next=[^\s"<>]+)?)',
+                                 text)
                 assert code and link, text
                 return code.group(1), link.group(1)
         time.sleep(0.1)

@@ -237,3 +237,19 @@ def test_a_notices_link_leads_through_sign_in_to_its_page_and_grants_nothing(app
         answer = app.client.get(forged)
         assert answer.status_code == 400 and "Liên kết không hợp lệ" in answer.text, forged
         assert "web/BA" not in answer.text and "Traceback" not in answer.text
+
+
+def test_the_sign_in_link_leads_back_to_the_page_that_asked_for_it(app: App) -> None:
+    answer = app.client.get("/viec/web/BA/HL", follow_redirects=False)
+    asked = answer.headers["location"]
+    assert asked == "/dang-nhap?next=/viec/web/BA/HL"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', app.client.get(asked).text)
+    assert token
+    app.client.post("/dang-nhap", data={"csrf_token": token.group(1), "login": HEAD.account,
+                                        "next": "/viec/web/BA/HL"})
+    message = app.outbox.sent[-1][1]
+    link = re.search(r"https://dondoc.test(/dang-nhap/lien-ket/\S+)", message.text)
+    assert link and link.group(1).endswith("?next=/viec/web/BA/HL")
+    assert f'href="https://dondoc.test{link.group(1)}"' in message.html
+    answer = app.client.get(link.group(1), follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/viec/web/BA/HL"
