@@ -147,7 +147,7 @@ async def act(request: Request, form: FormData, update: Any,
     item = await _occurrence(request, ref, principal)
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
-        argument = build(principal)
+        argument = await blocking(build, principal)  # may read and keep an upload: a thread
         result = await operate(await _web(request).temporal(), ref, update, argument)
     except FormProblem as problem:
         return await occurrence_page(request, error=str(problem), typed=typed, status=400)
