@@ -76,7 +76,7 @@ def build(settings: Settings, directory: People, clock: Callable[[], datetime]) 
     signin = SignIn(codes=SignInCodes(engine), directory=directory, send=notifier_send(notifier),
                     audit=AuditLog(engine, audit_key),
                     lifetime=settings.signin_code_lifetime, secret=session_key,
-                    link_base=settings.public_url)
+                    link_base=settings.public_url, passwords=directory.password_hash)
     return WebContext(settings=settings, session_key=session_key, audit_key=audit_key,
                       engine=engine,
                       directory=directory, signin=signin, clock=clock, link_key=route_key)

@@ -31,14 +31,19 @@ def _read_text(path: Path) -> str | Problem:
         return Problem(str(path), Position(1, 1), "", "no such file")
     except OSError as error:
         return Problem(str(path), Position(1, 1), "", error.strerror or str(error))
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str) -> str | Problem:
+    """A file's bytes (read from disk or uploaded) as text, or the problem with them."""
     if len(data) > MAX_FILE_BYTES:
-        return Problem(str(path), Position(1, 1), "", TOO_LARGE)
+        return Problem(name, Position(1, 1), "", TOO_LARGE)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         before = data[: error.start].decode("utf-8")  # what decodes, up to the bad byte
         where = Position(before.count("\n") + 1, len(before) - before.rfind("\n"))
-        return Problem(str(path), where, "", f"not UTF-8 text ({error.reason}): save the file "
+        return Problem(name, where, "", f"not UTF-8 text ({error.reason}): save the file "
                        "as UTF-8")
     return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
 
@@ -83,11 +88,20 @@ def read_plan(
     path: Path, *, calendar_file: Path | None = None, contacts_file: Path | None = None
 ) -> tuple[Loaded | None, list[Problem]]:
     """Validate a plan file (and its contacts); the plan only when there is no error."""
-    overrides, problems = read_calendar(calendar_file)
     text = _read_text(path)
     if isinstance(text, Problem):
-        return None, [*problems, text]
-    checked_plan = check_plan(text, str(path), calendar_overrides=overrides)
+        return None, [*read_calendar(calendar_file)[1], text]
+    return check_plan_text(text, str(path), calendar_file=calendar_file,
+                           contacts_file=contacts_file)
+
+
+def check_plan_text(
+    text: str, name: str, *, calendar_file: Path | None = None, contacts_file: Path | None = None
+) -> tuple[Loaded | None, list[Problem]]:
+    """Validate a plan's text (a file's, or an upload's) and its contacts; the plan only when
+    there is no error."""
+    overrides, problems = read_calendar(calendar_file)
+    checked_plan = check_plan(text, name, calendar_overrides=overrides)
     problems += checked_plan.problems
     contacts = None
     if contacts_file is not None:

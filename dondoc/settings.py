@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from plans.limits import MAX_FILE_BYTES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DONDOC_", extra="ignore")
@@ -78,6 +80,10 @@ class Settings(BaseSettings):
     evidence_dir: Path | None = Field(
         None, description="where evidence files are kept by SHA-256; default: state folder/evidence")
     evidence_max_bytes: int = Field(20_000_000, description="largest evidence file accepted")
+    plan_upload_max_bytes: int = Field(
+        MAX_FILE_BYTES, ge=1, le=MAX_FILE_BYTES,
+        description="largest plan file the office may upload in the web app (at most the plan "
+        "reader's own limit)")
 
     database_url: SecretStr | None = Field(
         None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite in the "

@@ -28,6 +28,9 @@ class SignInCode(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
+PASSWORD_ATTEMPT = "password"  # the code_hash of a row that records a password attempt
+
+
 class SignInCodes:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -43,7 +46,9 @@ class SignInCodes:
 
     def issued_since(self, since: datetime, *, account: str | None = None,
                      address: str | None = None) -> int:
-        query = select(func.count(SignInCode.id)).where(SignInCode.created_at >= since)
+        # Codes sent, not password attempts: this limit bounds the messages sent.
+        query = select(func.count(SignInCode.id)).where(
+            SignInCode.created_at >= since, SignInCode.code_hash != PASSWORD_ATTEMPT)
         if account is not None:
             query = query.where(SignInCode.account == account)
         if address is not None:

@@ -27,7 +27,7 @@ from temporalio.common import SearchAttributePair
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from plans import schedule, steps
+    from plans import difference, schedule, steps
     from plans.access import Operation, Target, decide
     from plans.evidence import BadEvidence, check_evidence
     from plans.schedule import END_OF_DAY, Occurrence
@@ -553,7 +553,7 @@ class OccurrenceWorkflow:
                 "occurrence": amendment.occurrence, "plan": amendment.plan,
                 "calendar": amendment.calendar, "spec_hash": amendment.spec_hash,
                 "plan_version": amendment.plan_version})
-            changes = _changes(before, amendment.occurrence)
+            changes = difference.changes(before, amendment.occurrence)
             if "due" in changes and not any(e.decision == "approved" for e in self.p.extensions):
                 self.p.due = self.p.original_due = amendment.occurrence.due
                 await self.upsert(DUE_AT.value_set(self.p.due) if self.p.due else
@@ -574,6 +574,11 @@ class OccurrenceWorkflow:
             raise Rejected(f"amendment for {amendment.occurrence.ref} sent to {self.occ.ref}")
         if amendment.spec_hash == self.input.spec_hash:
             raise Rejected(f"{self.occ.ref} already has this version", "AlreadyDone")
+
+    @workflow.query
+    def specification(self) -> Occurrence:
+        """The occurrence as the plan's loaded version specifies it (amendments included)."""
+        return self.occ
 
     @workflow.query
     def status(self) -> Status:
@@ -722,12 +727,6 @@ def initial_state(occ: Occurrence) -> State:
     if occ.kind == "ongoing":
         return "ongoing"
     return "waiting_trigger" if occ.kind == "event" else "scheduled"
-
-
-def _changes(before: Occurrence, after: Occurrence) -> dict[str, object]:
-    fields = ("due", "deadline_text", "lead", "coordinating", "leader", "title", "policy", "kpis")
-    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
-    return {f: {"from": old[f], "to": new[f]} for f in fields if old[f] != new[f]}
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -27,6 +27,7 @@ from dondoc.services.work import listing_memo
 from dondoc.settings import Settings
 from dondoc.temporal import register_search_attributes
 from plans.access import Principal, Target
+from plans.difference import changes, difference
 from plans.model import Plan
 from plans.schedule import Occurrence, expand
 from storage.plans import LoadedOccurrences
@@ -108,6 +109,65 @@ class LoadSummary:
 
 
 
+@dataclass(frozen=True)
+class Change:
+    occurrence: Occurrence  # as the new version specifies it
+    fields: dict[str, dict[str, Any]]  # what changes (plans.difference.changes); {} when the
+    # loaded occurrence could not be asked (closed and gone from Temporal)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What loading this version would do, before anything is done."""
+
+    plan: str
+    title: str
+    version: str
+    file_sha256: str
+    loaded_version: str | None  # None: the plan was never loaded
+    already_loaded: bool  # this very file is the loaded version
+    added: list[Occurrence]
+    changed: list[Change]
+    cancelled: list[Occurrence | str]  # the loaded occurrence, or its ref when it is gone
+    unchanged: int
+
+
+async def preview(client: Client, loaded: Loaded, *, principal: Principal,
+                  kept: LoadedOccurrences | None = None, concurrency: int = 16) -> Preview:
+    """The exact difference against the loaded version: what `load` would start, amend (field
+    by field, as the amendment will record it) and cancel."""
+    plan_id = loaded.plan.plan.id
+    require(principal, "load", Target(plan=plan_id, office=loaded.plan.roles.office))
+    items = inputs(loaded)
+    previous = await full_record(client, plan_id, kept) or PlanRecord(plan_id=plan_id)
+    diff = difference(previous.occurrences, {i.occurrence.ref: i.spec_hash for i in items})
+    new = {i.occurrence.ref: i.occurrence for i in items}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def specification(ref: str) -> Occurrence | None:
+        async with gate:
+            try:
+                return await client.get_workflow_handle(ref).query(
+                    OccurrenceWorkflow.specification)
+            except (RPCError, WorkflowQueryFailedError):
+                return None
+
+    before = dict(zip(diff.changed + diff.cancelled, await asyncio.gather(
+        *(specification(ref) for ref in diff.changed + diff.cancelled)), strict=True))
+    file_sha256 = hashlib.sha256(loaded.text.encode()).hexdigest()
+
+    def change(ref: str) -> Change:
+        old = before[ref]
+        return Change(new[ref], changes(old, new[ref]) if old else {})
+
+    return Preview(
+        plan=plan_id, title=loaded.plan.plan.title, version=plan_version(loaded.text),
+        file_sha256=file_sha256, loaded_version=previous.version,
+        already_loaded=previous.file_sha256 == file_sha256,
+        added=[new[ref] for ref in diff.added], changed=[change(ref) for ref in diff.changed],
+        cancelled=[before[ref] or ref for ref in diff.cancelled], unchanged=len(diff.unchanged))
+
+
 async def save_plan_record(client: Client, record: PlanRecord, task_queue: str) -> None:
     await client.start_workflow(
         PlanWorkflow.run, record, id=plan_workflow_id(record.plan_id), task_queue=task_queue,
@@ -141,7 +201,8 @@ async def load(
     summary = LoadSummary(plan=plan_id, version=version)
     await register_search_attributes(client, client.namespace)
     previous = await full_record(client, plan_id, kept) or PlanRecord(plan_id=plan_id)
-    wanted = {i.occurrence.ref for i in items}
+    diff = difference(previous.occurrences, {i.occurrence.ref: i.spec_hash for i in items})
+    changed, added = set(diff.changed), set(diff.added)
     gate = asyncio.Semaphore(concurrency)
 
     def done(ref: str, outcome: LoadOutcome) -> None:
@@ -152,12 +213,13 @@ async def load(
     async def one(item: OccurrenceInput) -> None:
         ref = item.occurrence.ref
         async with gate:
-            if previous.occurrences.get(ref) == item.spec_hash:
-                outcome: LoadOutcome = "unchanged"
-            elif ref in previous.occurrences:
-                outcome = "amended" if dry_run else await _amend(client, item, principal)
-            else:
+            if ref in changed:
+                outcome: LoadOutcome = "amended" if dry_run else await _amend(client, item,
+                                                                              principal)
+            elif ref in added:
                 outcome = "started" if dry_run else await _start(client, item, task_queue)
+            else:
+                outcome = "unchanged"
         if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
             summary.past_due.append(ref)
         done(ref, outcome)
@@ -171,7 +233,7 @@ async def load(
         done(ref, "cancelled")
 
     await asyncio.gather(*(one(i) for i in items),
-                         *(remove(ref) for ref in sorted(set(previous.occurrences) - wanted)))
+                         *(remove(ref) for ref in diff.cancelled))
     if not dry_run:
         occurrences = {i.occurrence.ref: i.spec_hash for i in items}
         waits_for = {i.occurrence.ref: i.occurrence.waits_for for i in items

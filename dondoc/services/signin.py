@@ -11,16 +11,19 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from html import escape
 from typing import Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import structlog
+from argon2.exceptions import InvalidHashError, VerificationError
 
+from dondoc.services.identity import HASHER
 from storage.audit import AuditLog
 from storage.base import utc
-from storage.signin import SignInCodes
+from storage.signin import PASSWORD_ATTEMPT, SignInCodes
 from workflows.messages import EventType, OccurrenceEvent
 
 log = structlog.get_logger("dondoc.signin")
@@ -74,7 +77,11 @@ class SignInRefused(Exception):
         self.status = status
 
 
+PASSWORDS_PER_ACCOUNT = 5  # wrong passwords for one account per window
+
 WRONG = "Mã không đúng, đã dùng hoặc đã hết hạn. Hãy kiểm tra lại hoặc xin mã mới."
+WRONG_PASSWORD = ("Sai tài khoản hoặc mật khẩu (đăng nhập bằng mật khẩu chỉ dành cho Văn phòng "
+                  "đã được đặt mật khẩu). Có thể đăng nhập bằng mã gửi qua e-mail hoặc Zalo.")
 TOO_MANY = "Đã thử quá nhiều lần. Xin đợi 15 phút rồi thử lại."
 
 
@@ -87,6 +94,8 @@ class SignIn:
     secret: bytes
     lifetime: timedelta
     link_base: str  # the web app's public address
+    # The argon2 hash of an account that may sign in with a password (office staff), or None.
+    passwords: Callable[[str], str | None] = lambda _account: None
 
     def request(self, login: str, *, address: str, now: datetime, then: str = "/") -> None:
         """Send a code and a link to the account, if there is one; the link leads on to the
@@ -138,6 +147,32 @@ class SignIn:
                           "Hãy xin mã mới.")
         return self._use(person, row.id, "link", address, now)
 
+    def with_password(self, login: str, password: str, *, address: str,
+                      now: datetime) -> SignInAccount:
+        """Office staff's password (argon2, set with `dondoc users password`), limited like
+        the codes: wrong attempts per client address and per account in a window."""
+        if self.codes.failures_since(now - WINDOW, address=address) >= WRONG_PER_ADDRESS:
+            raise SignInRefused(TOO_MANY, 429)
+        person = self.directory.find(login.strip())
+        if person is not None and self.codes.failures_since(
+                now - WINDOW, account=person.account) >= PASSWORDS_PER_ACCOUNT:
+            log.warning("signin.password_limited", account=person.account, address=address)
+            raise SignInRefused(TOO_MANY, 429)
+        stored = self.passwords(person.account) if person is not None else None
+        try:
+            # Without a hash, one is checked anyway: the answer takes as long either way.
+            right = HASHER.verify(stored or _no_password(), password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            right = False
+        attempt = self.codes.add(account=person.account if person else "",
+                                 code_hash=PASSWORD_ATTEMPT, link_hash=secrets.token_hex(32),
+                                 address=address, at=now, expires_at=now)
+        if person is None or not right:
+            self.codes.fail(attempt, at=now, give_up_after=1)
+            log.info("signin.password_refused", address=address)
+            raise SignInRefused(WRONG_PASSWORD)
+        return self._use(person, attempt, "password", address, now)
+
     def signed_out(self, account: str, *, address: str, now: datetime,
                    everywhere: bool = False) -> None:
         """Record a sign-out; `everywhere` ends every session of the account, on every device."""
@@ -183,3 +218,8 @@ class SignIn:
             "</p><p>Mã và", f'</p><p>Hoặc mở liên kết: <a href="{shown}">{shown}</a></p><p>Mã và')
         return SignInMessage(subject=f"Mã đăng nhập dondoc: {code}", text="\n".join(lines),
                              html=html, code=code)
+
+
+@cache
+def _no_password() -> str:
+    return HASHER.hash(secrets.token_hex(16))

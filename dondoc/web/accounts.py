@@ -39,6 +39,14 @@ class AccountDirectory:
         return Principal(account=found.id, name=found.name,
                          grants=tuple(r.grant() for r in found.roles))
 
+    def password_hash(self, account: str) -> str | None:
+        """Office staff may also sign in with a password (`dondoc users password`); everyone
+        else signs in with a code sent to them."""
+        found = self.accounts.get(account)
+        if found is None or found.status != "active" or not found.password_hash:
+            return None
+        return found.password_hash if self.principal(account).is_office() else None
+
 
 def _person(account: Account) -> SignInAccount:
     return SignInAccount(account=account.id, name=account.name, email=account.email,

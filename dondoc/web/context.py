@@ -24,6 +24,9 @@ class People(Directory, Protocol):
     def principal(self, account: str) -> Principal:
         """The account's principal, with its roles; LookupError when it is not active."""
 
+    def password_hash(self, account: str) -> str | None:
+        """The argon2 hash the account signs in with, if it may (office staff), or None."""
+
 
 @dataclass
 class WebContext:

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from dondoc.services import report as reporting
 from dondoc.services import verification
 from dondoc.services.identity import NotAllowed
+from dondoc.web import password, plan_pages
 from dondoc.web.app import blocking, render
 from dondoc.web.context import WebContext
 from dondoc.web.pages import principal_of
@@ -114,7 +115,8 @@ async def verify_page(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/bao-cao", report_page, methods=["GET"]),
+    return [*plan_pages.routes(), *password.routes(),
+            Route("/bao-cao", report_page, methods=["GET"]),
             Route("/bao-cao.csv", report_csv, methods=["GET"]),
             Route("/bao-cao.xlsx", report_xlsx, methods=["GET"]),
             Route("/kiem-tra", verify_page, methods=["GET"])]
