@@ -25,6 +25,7 @@ from dondoc.services import operate as operating
 from dondoc.services import work as working
 from dondoc.services.identity import NotAllowed
 from dondoc.services.read import UnknownRef, full_record
+from dondoc.web import session
 from dondoc.web.app import blocking, form_action, redirect, render
 from dondoc.web.context import WebContext
 from dondoc.web.formatting import HCM, day, state_words
@@ -44,6 +45,8 @@ OPERATIONS = {  # form value -> (the workflow's Update, what the page says when 
     "cancel": (OccurrenceWorkflow.cancel, "Đã hủy"),
 }
 FLASH = "office_flash"
+EXPIRED = ("Phiên làm việc đã hết hạn trước khi biểu mẫu được gửi, nên chưa có gì được ghi "
+           "nhận. Nội dung đồng chí đã nhập vẫn còn dưới đây: hãy kiểm tra và gửi lại.")
 
 
 def _web(request: Request) -> WebContext:
@@ -79,6 +82,9 @@ def uploads(web: WebContext) -> Path:
 async def plans_page(request: Request, *, problems: list[Problem] | None = None,
                      text: str = "", error: str | None = None, status: int = 200) -> Response:
     principal = office_principal(request)
+    if session.take_draft(request.session, {"/ke-hoach/tai-len"}) is not None and not error:
+        error = "Phiên làm việc đã hết hạn trước khi tệp được gửi, nên chưa có gì được kiểm " \
+            "tra hay áp dụng. Hãy chọn lại tệp và gửi."
     client = await _web(request).temporal()
     records = [await plan_record(client, plan) for plan in await loaded_plans(client)]
     mine = [r for r in records if r is not None
@@ -215,6 +221,10 @@ async def plan_page(request: Request, *, error: str | None = None,
                     typed: dict[str, str] | None = None, status: int = 200) -> Response:
     plan = request.path_params["plan"]
     principal = office_principal(request, plan)
+    draft = session.take_draft(request.session, {f"/ke-hoach/{plan}/thao-tac",
+                                                 f"/ke-hoach/{plan}/su-kien"})
+    if draft is not None and typed is None:
+        typed, error = draft, EXPIRED
     client = await _web(request).temporal()
     record = await full_record(client, plan, kept(_web(request)))
     if record is None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import create_engine
@@ -26,7 +27,7 @@ from plans.access import Grant
 from storage.accounts import Accounts
 from tests.activities.servers import smtp_server
 from tests.stack import start_stack
-from tests.web.site import chromium, page_text, press, screenshots, served
+from tests.web.site import chromium, code_from, page_text, press, screenshots, served
 from tests.web.test_unit_pages import Clock, Site
 from webserver import build
 
@@ -228,17 +229,35 @@ def test_the_office_triggers_an_event_and_pauses_resumes_cancels_with_a_reason(
         "tính hạn (Triển khai kế hoạch của UBND tỉnh tại đơn vị: hạn" in text
     assert "Chờ sự kiện" not in item(site, "Triển khai kế hoạch của UBND tỉnh tại đơn vị")
 
-    def act(title: str, reason: str, button: str) -> str:
-        row = site.browser.find_element(
+    def row(title: str) -> WebElement:
+        return site.browser.find_element(
             By.XPATH, f"//li[a[@class='item-title' and normalize-space()='{title}']]")
-        row.find_element(By.TAG_NAME, "summary").click()
-        row.find_element(By.NAME, "reason").send_keys(reason)
-        row.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
-        WebDriverWait(site.browser, 20).until(staleness_of(row))
+
+    def click(title: str, button: str) -> str:
+        found = row(title)
+        found.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
+        WebDriverWait(site.browser, 20).until(staleness_of(found))
         return page_text(site.browser)
 
+    def act(title: str, reason: str, button: str) -> str:
+        row(title).find_element(By.TAG_NAME, "summary").click()
+        row(title).find_element(By.NAME, "reason").send_keys(reason)
+        return click(title, button)
+
     kh = "Xây dựng kế hoạch chuyển đổi số của đơn vị"
-    text = act(kh, "Chờ hướng dẫn của Bộ Y tế", "Tạm dừng")
+    row(kh).find_element(By.TAG_NAME, "summary").click()
+    row(kh).find_element(By.NAME, "reason").send_keys("Chờ hướng dẫn của Bộ Y tế")
+    site.clock.ahead += timedelta(minutes=31)  # the session ends while the reason is typed
+    text = click(kh, "Tạm dừng")
+    assert "Phiên làm việc đã hết hạn" in text
+    site.fill({"login": OFFICE})
+    press(site.browser, "Gửi mã đăng nhập")
+    site.fill({"code": code_from(site.mailbox, OFFICE)[0]})
+    text = press(site.browser, "Đăng nhập")
+    assert "Nội dung đồng chí đã nhập vẫn còn" in text and "Đã tạm dừng" not in text
+    assert row(kh).find_element(By.NAME, "reason").get_attribute("value") == \
+        "Chờ hướng dẫn của Bộ Y tế"
+    text = click(kh, "Tạm dừng")
     assert f"Đã tạm dừng: {kh} — nay tạm dừng. Lý do: Chờ hướng dẫn của Bộ Y tế" in text
     assert "Tạm dừng" in item(site, kh).splitlines()[0]  # the state, in words
     screenshots(site.browser, "ke-hoach-tam-dung")
