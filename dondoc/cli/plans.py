@@ -32,8 +32,10 @@ from plans.vietnamese import format_date, format_datetime
 
 if TYPE_CHECKING:
     from dondoc.files import Loaded
-    from dondoc.services.load import LoadSummary
+    from dondoc.services.load import LoadSummary, Preview
+    from dondoc.settings import Settings
     from plans import schedule
+    from plans.access import Principal
     from plans.validation import Checked
 
 app = group("Plan files.")
@@ -277,6 +279,8 @@ def load(
     if as_json:
         print_json(summary.as_json())
         return
+    if dry_run:
+        _print_difference(run(_preview(loaded, config, principal)), loaded)
     verb = "would be " if dry_run else ""
     out.print(f"{loaded.plan.plan.id} (version {summary.version}): "
               f"{summary.count('started')} {verb}started, "
@@ -286,4 +290,32 @@ def load(
               markup=False)
     if summary.count("started") == 0 and summary.count("amended") == 0 and not dry_run:
         out.print("nothing new to start: this version of the plan is already loaded",
+                  markup=False)
+
+
+async def _preview(loaded: Loaded, config: Settings, principal: Principal) -> Preview:
+    from dondoc.services import load as loading
+
+    return await loading.preview(await client_for(config), loaded, principal=principal,
+                                 kept=kept_of(config))
+
+
+def _print_difference(diff: Preview, loaded: Loaded) -> None:
+    """What the new version adds (+), changes (~, field by field) and cancels (-): the same
+    difference as the web app's preview."""
+    from plans.difference import FIELD_WORDS, describe
+
+    names = {u.id: u.name for u in loaded.plan.units} | \
+        {p.id: p.display for p in loaded.plan.people}
+    for occ in diff.added:
+        due = f"hạn {format_date(occ.due_date)}" if occ.due_date else \
+            f"chờ sự kiện {occ.waits_for}" if occ.waits_for else occ.deadline_text
+        out.print(f"+ {occ.ref}: {occ.title} ({due})", markup=False)
+    for change in diff.changed:
+        out.print(f"~ {change.occurrence.ref}: {change.occurrence.title}", markup=False)
+        for field, values in change.fields.items():
+            out.print(f"    {FIELD_WORDS[field]}: {describe(field, values['from'], names)} → "
+                      f"{describe(field, values['to'], names)}", markup=False)
+    for gone in diff.cancelled:
+        out.print(f"- {gone}" if isinstance(gone, str) else f"- {gone.ref}: {gone.title}",
                   markup=False)

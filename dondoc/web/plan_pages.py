@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
@@ -31,6 +29,7 @@ from dondoc.web.context import WebContext
 from dondoc.web.formatting import HCM, day, state_words
 from dondoc.web.pages import FormProblem, parse_day, principal_of, required
 from plans.access import Principal, Target, decide
+from plans.difference import FIELD_WORDS, describe
 from plans.validation import Problem
 from storage.plans import LoadedOccurrences
 from workflows.messages import ActorReason, Status
@@ -189,29 +188,6 @@ async def apply(request: Request, form: FormData) -> Response:
           f"{summary.count('cancelled')} bị hủy, "
           f"{summary.count('unchanged') + summary.count('exists')} giữ nguyên.")
     return redirect(f"/ke-hoach/{plan}")
-
-
-FIELD_WORDS = {"due": "Hạn", "deadline_text": "Thời hạn (kế hoạch ghi)", "lead": "Chủ trì",
-               "coordinating": "Phối hợp", "leader": "Lãnh đạo phụ trách", "title": "Nội dung",
-               "policy": "Lịch nhắc việc, leo thang", "kpis": "Chỉ tiêu"}
-
-
-def describe(field: str, value: Any, names: dict[str, str]) -> str:
-    """A changed field's value as the office reads it: names, dates dd/mm/yyyy."""
-    if value is None or value == []:
-        return "không có"
-    if field == "due":
-        return day(datetime.fromisoformat(value))
-    if field in ("lead", "coordinating"):
-        return ", ".join(names.get(v, v) for v in value)
-    if field == "leader":
-        return names.get(value, str(value))
-    if field == "kpis":
-        return "; ".join(f"{k['indicator']} {k.get('comparator', '≥')} "
-                         f"{k.get('target', k.get('target_text', ''))}" for k in value)
-    if field == "policy":
-        return "đã thay đổi"
-    return str(value)
 
 
 # -- one plan: its occurrences, events and operations -------------------------------------------

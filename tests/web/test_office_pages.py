@@ -311,3 +311,21 @@ def test_a_unit_head_gets_no_office_page_and_no_office_form(site: Site) -> None:
         lambda driver: "Không có quyền truy cập" in page_text(driver))
     history = json.loads(site.stack.dondoc("history", "vp/SK", "--json").stdout)
     assert "cancelled" not in [row["type"] for row in history]
+
+
+def test_the_cli_dry_run_and_the_web_preview_show_the_same_difference(site: Site) -> None:
+    third = site.stack.state / "vp-v3.yaml"
+    third.write_text(plan(datetime.now(HCM), version=2, lead_of_kh="HL"), "utf-8")
+    said = site.stack.dondoc("load", "--dry-run", str(third)).stdout.splitlines()
+    change = "    Chủ trì: Trung tâm Y tế Cẩm Phả → Trung tâm Y tế Hạ Long"
+    assert said[:2] == ["~ vp/KH: Xây dựng kế hoạch chuyển đổi số của đơn vị", change]
+    assert "0 would be started" in said[-1] and "1 would be amended" in said[-1]
+
+    site.sign_in(OFFICE)
+    site.open("/ke-hoach")
+    site.browser.find_element(By.NAME, "file").send_keys(str(third))
+    press(site.browser, "Kiểm tra tệp")
+    shown = site.browser.find_element(By.CSS_SELECTOR, ".diff-changed li li").text
+    assert shown == change.strip()
+    history = json.loads(site.stack.dondoc("history", "vp/KH", "--json").stdout)
+    assert [row["type"] for row in history].count("amended") == 1  # nothing applied
