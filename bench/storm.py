@@ -94,12 +94,12 @@ class TimedZalo(FakeZalo):
         return answer
 
 
-def plan_yaml(n: int, units: int, due: datetime) -> str:
+def plan_yaml(n: int, units: int, due: datetime, plan_id: str = "bao") -> str:
     """`ceil(n / units)` tasks, each given to every unit (for_each), one reminder 1 h before a
     due instant shared by all: n occurrences whose reminders fall due together."""
     tasks = math.ceil(n / units)
     lines = [
-        "plan:", "  id: bao", "  title: Kế hoạch đo tải nhắc việc", "  issuer: Sở Y tế",
+        "plan:", f"  id: {plan_id}", "  title: Kế hoạch đo tải nhắc việc", "  issuer: Sở Y tế",
         f"  year: {due.year}",
         "units:", "  - {id: VP, name: Văn phòng Sở Y tế, kind: department}",
         *(f"  - {{id: U{i:05d}, name: Trạm Y tế xã số {i}, kind: center, groups: [xa]}}"
@@ -125,9 +125,9 @@ def plan_yaml(n: int, units: int, due: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def contacts_yaml(units: int, zalo_share: float) -> str:
+def contacts_yaml(units: int, zalo_share: float, plan_id: str = "bao") -> str:
     zalo_every = round(1 / zalo_share) if zalo_share > 0 else 0
-    lines = ["plan: bao", "contacts:",
+    lines = [f"plan: {plan_id}", "contacts:",
              "  - {of: VP, email: vanphong@syt.example.invalid, prefer: [email]}",
              "  - {of: pgd, email: pgd@syt.example.invalid, prefer: [email]}"]
     for i in range(units):
