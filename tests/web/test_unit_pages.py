@@ -314,7 +314,9 @@ def test_an_extension_asked_by_the_unit_is_decided_by_the_leader(site: Site) -> 
 
 def test_a_unit_head_records_kpi_values_as_people_write_them(site: Site) -> None:
     site.sign_in(HL_HEAD)
-    site.open("/viec/web/KH")
+    text = site.open("/viec/web/KH")  # the targets, as the plan sets them
+    assert "Chỉ tiêu\nTỷ lệ hồ sơ bệnh án điện tử: ≥ 65%" in text
+    assert "Chỉ tiêu\nSố hồ sơ được số hóa: ≥ 20.000 hồ sơ" in text
     kpi = Select(site.browser.find_element(By.NAME, "kpi"))
     kpi.select_by_visible_text("Số hồ sơ được số hóa")
     site.fill({"value": "12,5"})
