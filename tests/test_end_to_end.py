@@ -33,7 +33,7 @@ def plan(due: datetime, *, second_task: bool = False, due_shift: timedelta = tim
   - id: T2
     source: Phụ lục I, dòng 2
     title: Báo cáo bổ sung
-    lead: [HL]
+    lead: [HL, VP]
     deadline: {{text: "trước {moved:%H:%M} ngày {moved:%d/%m/%Y}", rule: {rule(moved + timedelta(hours=1))}}}
 """ if second_task else ""
     return f"""\
@@ -150,6 +150,14 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     plan_file.write_text(plan(due, second_task=True, due_shift=timedelta(hours=1)), "utf-8")
     changed = json.loads(stack.dondoc("load", str(plan_file), "--json").stdout)
     assert changed["occurrences"] == {"e2e/T1": "amended", "e2e/T2": "started"}
+    # T2 is led by two units: each finds it (UnitIds); a --plan that is no id reaches no query.
+    for unit in ("HL", "VP"):
+        stack.wait_for(lambda unit=unit: "e2e/T2" in {r["ref"] for r in json.loads(stack.dondoc(
+            "status", "--unit", unit, "--json").stdout)}, timeout=30, what=f"T2 for {unit}")
+    hostile = stack.dondoc("status", "--plan", "e2e' OR PlanId != '", check=False)
+    assert (hostile.returncode, hostile.stdout) == (2, "")
+    assert hostile.stderr == "PlanId: \"e2e' OR PlanId != '\" is not an id (letters, digits, " \
+                             "'_', '.', '-')\n"
     amended = [r for r in json.loads(stack.dondoc("history", "e2e/T1", "--json").stdout)
                if r["type"] == "amended"]
     assert {"due", "deadline_text"} <= set(amended[0]["changes"])

@@ -71,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         SPEC_HASH,
         TASK_ID,
         UNIT_ID,
+        UNIT_IDS,
         WAITS_FOR,
     )
 
@@ -711,6 +712,7 @@ def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePai
         SearchAttributePair(PLAN_ID, occ.plan_id),
         SearchAttributePair(TASK_ID, occ.task_id),
         SearchAttributePair(UNIT_ID, occ.unit_id or ",".join(occ.lead)),
+        SearchAttributePair(UNIT_IDS, [occ.unit_id] if occ.unit_id else list(occ.lead)),
         SearchAttributePair(LEADER_ID, occ.leader or ""),
         SearchAttributePair(SPEC_HASH, input.spec_hash),
         SearchAttributePair(OCCURRENCE_STATE, initial_state(occ)),

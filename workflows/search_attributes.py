@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
 PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
 TASK_ID = SearchAttributeKey.for_keyword("TaskId")
-UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
+UNIT_ID = SearchAttributeKey.for_keyword("UnitId")  # the lead units joined by ",": as loaded before
+UNIT_IDS = SearchAttributeKey.for_keyword_list("UnitIds")  # every lead unit: co-led tasks found
 LEADER_ID = SearchAttributeKey.for_keyword("LeaderId")
 OCCURRENCE_STATE = SearchAttributeKey.for_keyword("OccurrenceState")
 WAITS_FOR = SearchAttributeKey.for_keyword("WaitsFor")
@@ -17,5 +19,38 @@ SPEC_HASH = SearchAttributeKey.for_keyword("SpecHash")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
 SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
-    PLAN_ID, TASK_ID, UNIT_ID, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
+    PLAN_ID, TASK_ID, UNIT_ID, UNIT_IDS, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
     ESCALATION_LEVEL]
+
+# What may enter a visibility query: ids as plans write them (plans/model.py), and references
+# built of them. A value is checked before a query string is built, so no quote or keyword in it
+# can change what the query asks.
+ID = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
+REF = rf"{ID}(?:/{ID}){{1,2}}(?:@{ID})?"
+
+
+class NotAnId(ValueError):
+    """A value refused before it entered a visibility query (the message is one line)."""
+
+
+def is_id(value: str) -> bool:
+    return re.fullmatch(ID, value) is not None
+
+
+def equals(key: SearchAttributeKey[Any], value: str) -> str:
+    """`Key = 'value'`, for an id; for a keyword list, 'value' is one of its items."""
+    if not is_id(value):
+        raise NotAnId(f"{key.name}: {value!r} is not an id (letters, digits, '_', '.', '-')")
+    return f"{key.name} = '{value}'"
+
+
+def led_by(unit: str) -> str:
+    """Occurrences the unit leads, alone or with others (`UnitId`: those loaded before
+    `UnitIds` existed, which have only the joined value)."""
+    return f"({equals(UNIT_IDS, unit)} OR {equals(UNIT_ID, unit)})"
+
+
+def workflow_id_is(ref: str) -> str:
+    if re.fullmatch(REF, ref) is None:
+        raise NotAnId(f"{ref!r} is not an occurrence reference (PLAN/TASK[/UNIT][@PERIOD])")
+    return f"WorkflowId = '{ref}'"

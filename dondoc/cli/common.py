@@ -126,9 +126,12 @@ def one_line(error: Exception) -> typer.Exit:
     from dondoc.services.operate import Refused
     from dondoc.services.read import RecordElsewhere, UnknownRef
     from dondoc.temporal import Unreachable
+    from workflows.search_attributes import NotAnId
 
     if isinstance(error, Unreachable | UnknownRef | RecordElsewhere):
         return fail(str(error))
+    if isinstance(error, NotAnId):
+        return fail(str(error), 2)
     if isinstance(error, NotAllowed):
         return fail(f"refused: {error}")
     if isinstance(error, Refused):

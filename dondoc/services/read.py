@@ -36,12 +36,16 @@ class UnknownRef(Exception):
 
 
 async def all_refs(client: Client, plan_id: str | None = None) -> list[str]:
-    query = f"PlanId = '{plan_id}'" if plan_id else "WorkflowType = 'OccurrenceWorkflow'"
+    from workflows.search_attributes import PLAN_ID, equals
+
+    query = equals(PLAN_ID, plan_id) if plan_id else "WorkflowType = 'OccurrenceWorkflow'"
     return sorted({e.id async for e in client.list_workflows(query, limit=20000)})
 
 
 async def handle_for(client: Client, ref: str) -> WorkflowHandle[Any, Any]:
     from temporalio.service import RPCError, RPCStatusCode
+
+    from workflows.search_attributes import is_id
 
     handle = client.get_workflow_handle(ref)
     try:
@@ -50,7 +54,7 @@ async def handle_for(client: Client, ref: str) -> WorkflowHandle[Any, Any]:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
         plan_id = ref.split("/", 1)[0]
-        refs = await all_refs(client, plan_id) or await all_refs(client)
+        refs = (await all_refs(client, plan_id) if is_id(plan_id) else []) or await all_refs(client)
         raise UnknownRef(ref, difflib.get_close_matches(ref, refs, n=3, cutoff=0.4)) from None
     return handle
 
@@ -82,26 +86,29 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
         PLAN_ID,
         TASK_ID,
         UNIT_ID,
+        UNIT_IDS,
+        equals,
+        led_by,
     )
 
     clauses = ["WorkflowType = 'OccurrenceWorkflow'"]
     if plan:
-        clauses.append(f"PlanId = '{plan}'")
+        clauses.append(equals(PLAN_ID, plan))
     if unit:
-        clauses.append(f"UnitId = '{unit}'")
+        clauses.append(led_by(unit))
     if state:
-        clauses.append(f"OccurrenceState = '{state}'")
+        clauses.append(equals(OCCURRENCE_STATE, state))
     rows = []
     async for e in client.list_workflows(" AND ".join(clauses)):  # all of them, page by page
         attrs = e.typed_search_attributes
-        target = Target(plan=attrs.get(PLAN_ID) or "",
-                        lead=tuple((attrs.get(UNIT_ID) or "").split(",")),
+        units = attrs.get(UNIT_IDS) or (attrs.get(UNIT_ID) or "").split(",")
+        target = Target(plan=attrs.get(PLAN_ID) or "", lead=tuple(units),
                         leader=attrs.get(LEADER_ID) or None, ref=e.id)
         if not decide(principal, "read", target).allowed:
             continue
         rows.append(StatusRow(
             ref=e.id, plan=attrs.get(PLAN_ID) or "", task=attrs.get(TASK_ID) or "",
-            unit=attrs.get(UNIT_ID), due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
+            unit=",".join(units) or None, due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
             escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
             running=e.status == WorkflowExecutionStatus.RUNNING,
             leader=attrs.get(LEADER_ID) or None, memo=dict(await e.memo()) if memo else {}))
@@ -182,9 +189,11 @@ async def temporal_events(client: Client, ref: str) -> list[OccurrenceEvent]:
     from temporalio.api.enums.v1 import EventType
     from temporalio.contrib.pydantic import pydantic_data_converter
 
+    from workflows.search_attributes import workflow_id_is
+
     await handle_for(client, ref)
     events: list[OccurrenceEvent] = []
-    runs: list[str | None] = [e.run_id async for e in client.list_workflows(f"WorkflowId = '{ref}'")]
+    runs: list[str | None] = [e.run_id async for e in client.list_workflows(workflow_id_is(ref))]
     for run_id in runs or [None]:
         handle = client.get_workflow_handle(ref, run_id=run_id)
         async for event in handle.fetch_history_events():
