@@ -149,6 +149,9 @@ class OccurrenceInput(Wire):
     spec_hash: str
     plan_version: str = Field(description="hash of the plan file that started or last amended it")
     resume: Progress | None = Field(None, description="set when continuing as new")
+    max_history_length: int | None = Field(
+        None, description="continue as new past this many history events, not only when "
+        "Temporal suggests it (tests set it low to exercise the hand-over)")
 
 
 class Request(Wire):

@@ -121,13 +121,18 @@ class OccurrenceWorkflow:
                 "leader": self.occ.leader,
                 "kpis": [k.model_dump(mode="json", exclude_none=True) for k in self.occ.kpis]})
         while not self.finished() or self.p.outgoing:
-            if workflow.info().is_continue_as_new_suggested():
+            if self.history_is_long():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self.input.model_copy(update={"resume": self.p}))
             await self.step()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.record("closed", details={"state": self.p.state})
         return self.status()
+
+    def history_is_long(self) -> bool:
+        info, limit = workflow.info(), self.input.max_history_length
+        return info.is_continue_as_new_suggested() or (
+            limit is not None and info.get_current_history_length() > limit)
 
     def finished(self) -> bool:
         now = workflow.now()

@@ -50,17 +50,22 @@ class Recorder:
 
     notices: list[tuple[datetime, Notice]] = field(default_factory=list)
     events: list[OccurrenceEvent] = field(default_factory=list)
+    # The workflow that asked, beside each notice and event (tests that run two at once).
+    notice_senders: list[str] = field(default_factory=list)
+    event_senders: list[str] = field(default_factory=list)
 
     @activity.defn(name="send_notice")
     async def send_notice(self, notice: Notice) -> Delivery:
         at = activity.info().current_attempt_scheduled_time
         self.notices.append((at, notice))
+        self.notice_senders.append(activity.info().workflow_id)
         return Delivery(key=notice.key, outcome="sent", channel="test", recipient=notice.to.party.id,
                         at=at)
 
     @activity.defn(name="record_event")
     async def record_event(self, event: OccurrenceEvent) -> None:
         self.events.append(event)
+        self.event_senders.append(activity.info().workflow_id)
 
     def sent(self) -> list[tuple[str, str, str]]:
         """(step, recipient role, recipient id) in sending order."""

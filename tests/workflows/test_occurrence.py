@@ -499,3 +499,50 @@ async def test_two_months_late_the_whole_ladder_is_one_catch_up_in_the_morning(h
     assert (status.state, status.escalation_level, status.next_step) == ("overdue", 6, None)
     await harness.env.sleep(timedelta(days=30))
     assert len(harness.recorder.notices) == 2
+
+
+async def test_a_long_history_continues_as_new_and_nobody_can_tell(harness: Harness):
+    """With the history-length knob set low, an occurrence hands over to new runs
+    on its way through reminders, the overdue mark, escalations and a completion; what people
+    receive and what the audit log holds are those of a twin that never hands over."""
+    start = await today(harness)
+    due = CAL.add_working_days(start, 8)
+    (item,) = occurrences(plan_text(tasks=task(f"trước ngày {due:%d/%m/%Y}"), year=start.year,
+                                    issued=f"{start:%d/%m/%Y}", policy=ANY_HOUR))
+    twin = await harness.start(item)
+    short = await harness.start(item.model_copy(update={"max_history_length": 40}))
+    await sleep_until(harness, datetime.combine(CAL.add_working_days(due, 12), time(12), HCM))
+    done_on = (await harness.env.get_current_time()).astimezone(HCM).date()
+    for started in (twin, short):
+        latest = harness.client.get_workflow_handle(started.id)  # whichever run is current
+        status = await latest.execute_update(OccurrenceWorkflow.complete, Complete(
+            by="HL", principal=who("HL"), evidence=Evidence(number="5/BC-TTYT", date=done_on)))
+        assert status.state == "done_late"
+    await harness.env.sleep(timedelta(minutes=5))  # the loop sends the completion notices
+
+    first_run = await harness.client.get_workflow_handle(
+        short.id, run_id=short.first_execution_run_id).fetch_history()
+    assert first_run.events[-1].event_type == \
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    latest = await harness.client.get_workflow_handle(short.id).describe()
+    assert latest.run_id != short.first_execution_run_id
+    latest = await harness.client.get_workflow_handle(twin.id).describe()
+    assert latest.run_id == twin.first_execution_run_id
+
+    def sent(workflow_id: str) -> list[tuple[str, str, str]]:
+        return [(n.step, n.to.role, n.to.party.id) for (_, n), by in
+                zip(harness.recorder.notices, harness.recorder.notice_senders, strict=True)
+                if by == workflow_id]
+
+    def recorded(workflow_id: str) -> list[tuple[str, str]]:
+        return [(e.key, e.type) for e, by in
+                zip(harness.recorder.events, harness.recorder.event_senders, strict=True)
+                if by == workflow_id]
+
+    assert sent(short.id) == sent(twin.id)
+    steps = {step for step, _, _ in sent(short.id)}
+    assert {"reminder-7wd", "overdue-notice", "escalation-1", "escalation-2"} <= steps
+    assert any(step.startswith("completion-") for step in steps)
+    assert recorded(short.id) == recorded(twin.id)
+    keys = [key for key, _ in recorded(short.id)]
+    assert len(keys) == len(set(keys))  # the count of audit rows carried over, none reused
