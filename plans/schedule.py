@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from plans import deadline as dl
 from plans.calendar import WorkingCalendar
-from plans.model import EscalationTarget, Kpi, Plan, Policy, Task
+from plans.model import EscalationTarget, Kpi, Plan, Policy, QuietHours, Task
 
 END_OF_DAY = time(23, 59, 59)
 OccurrenceKind = Literal["deadline", "event", "ongoing"]
@@ -64,8 +64,12 @@ class Occurrence(BaseModel):
 
 
 def next_allowed(at: datetime, policy: Policy) -> datetime:
+    """`at`, or the end of the policy's quiet hours it falls in (the same tzinfo as `at`)."""
+    return after_quiet_hours(at, policy.quiet_hours)
+
+
+def after_quiet_hours(at: datetime, quiet: QuietHours | None) -> datetime:
     """`at`, or the end of the quiet hours it falls in (the same tzinfo as `at`)."""
-    quiet = policy.quiet_hours
     if quiet is None or not quiet.covers(at.timetz().replace(tzinfo=None)):
         return at
     end = datetime.combine(at.date(), quiet.end, at.tzinfo)

@@ -23,3 +23,8 @@ def format_date_long(day: date) -> str:
 def format_datetime(at: datetime) -> str:
     """'08:00 Thứ Năm, 20/03/2025' in the instant's own timezone."""
     return f"{at:%H:%M} {format_date_long(at.date())}"
+
+
+def held_until(at: datetime) -> str:
+    """What a notice held by quiet hours says: 'chờ đến 07:00 Thứ Hai, 04/03/2030'."""
+    return f"chờ đến {format_datetime(at)}"

@@ -6,13 +6,14 @@ defaults, never rename or remove one, or running workflows and saved histories s
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from plans.access import Principal
 from plans.calendar import WorkingCalendar
+from plans.model import QuietHours
 from plans.schedule import Occurrence
 from plans.steps import NoticeKind, Planned, Role
 
@@ -34,6 +35,7 @@ EventType = Literal[
     "amended",
     "reminder.sent",
     "reminder.skipped",
+    "notice.held",
     "notice.sent",
     "overdue",
     "escalated",
@@ -80,6 +82,9 @@ class PlanContext(Wire):
     steering_committee: str
     parties: dict[str, Party] = Field(description="every unit and person of the plan, by id")
     issued: date | None = Field(None, description="the plan's issue date: no evidence before it")
+    quiet_hours: QuietHours | None = Field(
+        default_factory=QuietHours, description="the plan's quiet hours: its digests wait too")
+    utc_offset: timedelta = Field(timedelta(hours=7), description="of the plan's timezone")
 
     def naming(self, ids: list[str]) -> PlanContext:
         """The same context with only the parties `ids` name: what one notice needs."""
@@ -139,6 +144,7 @@ class Progress(BaseModel):
     missed_checkins: list[str] = []
     review_until: datetime | None = None
     started_at: datetime | None = None
+    held_until: datetime | None = Field(None, description="notices wait for quiet hours to end")
     outgoing: list[Planned] = Field([], description="notices from operations, sent by the loop")
 
 
@@ -216,6 +222,7 @@ class Status(Wire):
     missed_checkins: list[str]
     next_step: str | None
     next_at: datetime | None
+    held_until: datetime | None = Field(None, description="notices held by quiet hours until")
 
 
 class Recipient(Wire):

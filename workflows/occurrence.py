@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import (
         DUE_AT,
         ESCALATION_LEVEL,
+        HELD_UNTIL,
         LEADER_ID,
         OCCURRENCE_STATE,
         PLAN_ID,
@@ -83,6 +84,7 @@ SMALL_NOTICES = "small-notices"  # a notice names only the parties its message n
 COORDINATING_TOLD = "coordinating-told"  # coordinating units get the policy's steps too
 SIGNED_AMENDMENTS = "signed-amendments"  # an amendment records the office account that loaded it
 WHOLE_LADDER = "whole-ladder"  # after an outage, every rung due is in the one catch-up
+HELD_SHOWN = "held-shown"  # notices held by quiet hours say until when (status, history)
 
 REVIEW_PERIOD = timedelta(days=30)  # a completed occurrence stays open this long for `reopen`
 
@@ -212,8 +214,10 @@ class OccurrenceWorkflow:
                 # Night: the notices wait for the morning (their steps stay due until then).
                 for step in notices:
                     self.p.done_steps.remove(self.step_key(step))
+                await self.hold(notices, allowed)
                 await self.wait_until(allowed, "quiet-hours-end")
                 return
+            await self.release()
         firing = steps.firing(notices, now=now, occ=self.occ, tz=self.tz)
         for skipped in firing.skipped:
             await self.record("reminder.skipped", details={
@@ -303,10 +307,26 @@ class OccurrenceWorkflow:
         now = workflow.now()
         allowed = schedule.next_allowed(now.astimezone(self.tz), self.occ.policy)
         if allowed > now:
+            await self.hold(self.p.outgoing, allowed)
             await self.wait_until(allowed, "quiet-hours-end")
             return
+        await self.release()
         while self.p.outgoing:
             await self.notify(self.p.outgoing.pop(0))
+
+    async def hold(self, notices: list[Planned], until: datetime) -> None:
+        """Notices wait for the end of quiet hours: `status` and `history` say until when."""
+        if self.p.held_until == until or not workflow.patched(HELD_SHOWN):
+            return
+        self.p.held_until = until
+        await self.upsert(HELD_UNTIL.value_set(until))
+        await self.record("notice.held", details={"until": _iso(until),
+                                                  "steps": [s.name for s in notices]})
+
+    async def release(self) -> None:
+        if self.p.held_until is not None:
+            self.p.held_until = None
+            await self.upsert(HELD_UNTIL.value_unset())
 
     def recipients(self, role: Role) -> list[Recipient]:
         occ, plan = self.occ, self.plan
@@ -598,6 +618,8 @@ class OccurrenceWorkflow:
             extensions=self.p.extensions, paused_since=self.p.paused_since,
             missed_checkins=self.p.missed_checkins,
             next_step=ahead[0].name if ahead else None, next_at=ahead[0].at if ahead else None,
+            held_until=self.p.held_until if self.p.held_until and self.p.held_until > workflow.now()
+            else None,
         )
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ WAITS_FOR = SearchAttributeKey.for_keyword("WaitsFor")
 SPEC_HASH = SearchAttributeKey.for_keyword("SpecHash")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
+HELD_UNTIL = SearchAttributeKey.for_datetime("HeldUntil")  # notices wait for quiet hours to end
 SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     PLAN_ID, TASK_ID, UNIT_ID, UNIT_IDS, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
-    ESCALATION_LEVEL]
+    ESCALATION_LEVEL, HELD_UNTIL]
 
 # What may enter a visibility query: ids as plans write them (plans/model.py), and references
 # built of them. A value is checked before a query string is built, so no quote or keyword in it

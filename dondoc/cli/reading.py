@@ -29,7 +29,7 @@ from dondoc.cli.common import (
     run,
     settings,
 )
-from plans.vietnamese import format_datetime
+from plans.vietnamese import format_datetime, held_until
 
 if TYPE_CHECKING:
     from dondoc.services.read import StatusRow
@@ -70,15 +70,24 @@ def status(
     if as_json:
         print_json([r.model_dump(mode="json") for r in shown])
     else:
+        now = datetime.now(HCM)
         print_table(("Mã (ref)", "Đơn vị", "Hạn", "Trạng thái", "Mức báo cáo"), [
             (row.ref, row.unit or "", format_datetime(row.due.astimezone(HCM)) if row.due else "",
-             STATE_VI.get(row.state, row.state), str(row.escalation_level or ""))
+             state_text(row, now), str(row.escalation_level or ""))
             for row in shown])
         out.print(f"{len(rows)} occurrences", markup=False)
     if more:
         # On standard error: the JSON on standard output stays a list a script can read.
         err.print(f"{more} more occurrences not shown (--limit {limit}); --limit {len(rows)} "
                   "shows them all", markup=False)
+
+
+def state_text(row: StatusRow, now: datetime) -> str:
+    """The state in Vietnamese, and until when notices held by quiet hours wait."""
+    state = STATE_VI.get(row.state, row.state)
+    if row.held_until and row.held_until > now:
+        state += f", {held_until(row.held_until.astimezone(HCM))}"
+    return state
 
 
 @app.command()

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,7 +59,10 @@ def plan_context(plan: Plan) -> PlanContext:
     parties |= {p.id: Party(id=p.id, name=p.display) for p in plan.people}
     return PlanContext(plan_id=plan.plan.id, number=plan.plan.number, title=plan.plan.title,
                        office=plan.roles.office, steering_committee=plan.roles.steering_committee,
-                       parties=parties, issued=plan.plan.issued)
+                       parties=parties, issued=plan.plan.issued,
+                       quiet_hours=plan.policy.quiet_hours,
+                       utc_offset=datetime(plan.plan.year, 1, 1, tzinfo=plan.plan.tz).utcoffset()
+                       or timedelta(0))
 
 
 def spec_hash(occurrence: Occurrence) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from dondoc.services.identity import require
 from plans.access import Principal, Target, decide
+from plans.vietnamese import held_until
 from storage.audit import AuditLog, utc
 from workflows.messages import OccurrenceEvent
 
@@ -70,6 +71,7 @@ class StatusRow(BaseModel):
     running: bool
     leader: str | None = None
     memo: dict[str, Any] = {}  # with status(..., memo=True): what load kept with it at start
+    held_until: datetime | None = None
 
 
 async def status(client: Client, principal: Principal, *, plan: str | None = None,
@@ -81,6 +83,7 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
     from workflows.search_attributes import (
         DUE_AT,
         ESCALATION_LEVEL,
+        HELD_UNTIL,
         LEADER_ID,
         OCCURRENCE_STATE,
         PLAN_ID,
@@ -111,7 +114,8 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
             unit=",".join(units) or None, due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
             escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
             running=e.status == WorkflowExecutionStatus.RUNNING,
-            leader=attrs.get(LEADER_ID) or None, memo=dict(await e.memo()) if memo else {}))
+            leader=attrs.get(LEADER_ID) or None, memo=dict(await e.memo()) if memo else {},
+            held_until=attrs.get(HELD_UNTIL)))
     return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
 
 
@@ -231,6 +235,8 @@ def timeline_rows(event: OccurrenceEvent) -> Iterable[dict[str, Any]]:
     """One row per recipient for a sent notice, else one row per event."""
     base = {"at": event.at.isoformat(), "type": event.type, "actor": event.actor}
     details = dict(event.details)
+    if event.type == "notice.held":
+        details["note"] = held_until(datetime.fromisoformat(details["until"]))
     recipients = details.pop("recipients", None)
     if not recipients:
         yield base | details

@@ -10,6 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from dondoc.services.read import timeline_rows
 from plans import schedule
 from plans.access import Grant, Principal
 from plans.calendar import WorkingCalendar
@@ -25,6 +26,7 @@ from workflows.messages import (
     Trigger,
 )
 from workflows.occurrence import OccurrenceWorkflow
+from workflows.search_attributes import HELD_UNTIL
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkingCalendar.vietnam(range(2025, 2031))
@@ -485,6 +487,14 @@ async def test_two_months_late_the_whole_ladder_is_one_catch_up_in_the_morning(h
     handle = await harness.start(item)
     await sleep_until(harness, datetime.combine(ANCHOR_DAY, time(6, 59), HCM))
     assert harness.recorder.notices == []
+    # Held: `status` and `history` say until when, and so does the HeldUntil search attribute.
+    morning = datetime.combine(ANCHOR_DAY, time(7), HCM)
+    assert (await handle.query(OccurrenceWorkflow.status)).held_until == morning
+    (held,) = [e for e in harness.recorder.events if e.type == "notice.held"]
+    (row,) = timeline_rows(held)
+    assert row["note"] == "chờ đến 07:00 Thứ Hai, 04/03/2030"
+    assert {"escalation-6", "escalation-final"} <= set(row["steps"])
+    assert (await handle.describe()).typed_search_attributes.get(HELD_UNTIL) == morning
     await sleep_until(harness, datetime.combine(ANCHOR_DAY, time(7, 1), HCM))
     sent = [(n.step, n.to.role, n.to.party.id, n.catch_up) for _, n in harness.recorder.notices]
     # Two rungs then four repeats every 5 working days: the sixth rung is due by now, and with it
@@ -497,6 +507,7 @@ async def test_two_months_late_the_whole_ladder_is_one_catch_up_in_the_morning(h
     assert {"reminder-7wd", "overdue-notice", "escalation-1", "escalation-5"} <= skipped
     status = await handle.query(OccurrenceWorkflow.status)
     assert (status.state, status.escalation_level, status.next_step) == ("overdue", 6, None)
+    assert status.held_until is None  # (the test server cannot describe an unset datetime)
     await harness.env.sleep(timedelta(days=30))
     assert len(harness.recorder.notices) == 2
 
