@@ -102,12 +102,12 @@ def escalations(
     due_date: date, due: datetime, policy: Policy, calendar: WorkingCalendar, *, count: int,
     through: datetime | None = None,
 ) -> list[Step]:
-    """The first `count` escalations after `due`, and any more up to `through`: the ladder,
-    then its last rung repeated (at most `escalation_repeat.at_most` times)."""
+    """The escalations after `due` up to level `count`, and any more up to `through`: the
+    ladder, then its last rung repeated (at most `escalation_repeat.at_most` times)."""
     out: list[Step] = []
 
     def enough() -> bool:
-        return len(out) >= count and (through is None or out[-1].at > through)
+        return bool(out) and out[-1].level >= count and (through is None or out[-1].at > through)
 
     last_day: date | None = None
     last_at = due
@@ -127,6 +127,15 @@ def escalations(
     level, to = len(out), out[-1].to
     last_level = level + repeat.at_most if repeat.at_most is not None else None
     while not enough() and (last_level is None or level < last_level):
+        if repeat.every is not None and through is not None:
+            # Repeats that fell due in an outage, minutes apart for weeks: jump to the last one
+            # due by `through` (the catch-up sends it; those between need no step of their own).
+            missed = (through - last_at) // repeat.every
+            if last_level is not None:
+                missed = min(missed, last_level - level)
+            if missed > 1:
+                level += missed - 1
+                last_at += repeat.every * (missed - 1)
         level += 1
         if repeat.every is not None:
             last_at = last_at + repeat.every

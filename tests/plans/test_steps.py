@@ -161,3 +161,17 @@ def test_a_catch_up_sends_only_the_latest_instant_and_skips_the_rest():
     none = DEADLINE.model_copy(update={"policy": Policy(catch_up="none")})
     firing = steps.firing(notices, now=now, occ=none, tz=ZONE)
     assert firing.send == [] and [s.name for s in firing.dropped] == ["reminder-0wd"]
+
+
+def test_a_year_of_repeats_minutes_apart_is_one_catch_up_not_half_a_million_steps():
+    policy = Policy(reminders=[], escalation=[EscalationStep(after=timedelta(minutes=1),
+                                                             to="leader")],
+                    escalation_repeat=Repeat(every=timedelta(minutes=1)), quiet_hours=None)
+    occ = DEADLINE.model_copy(update={"policy": policy})
+    due = schedule.due_instant(date(2025, 6, 30), ZONE)
+    now = due + timedelta(days=400)
+    due_now = [s for s in ahead(occ, due, through=now) if s.at <= now and s.kind == "escalation"]
+    assert [s.level for s in due_now] == [1, 576_000]  # the ladder, then the last repeat due
+    firing = steps.firing([s for s in ahead(occ, due, through=now) if s.at <= now
+                           and s.action == "notify"], now=now, occ=occ, tz=ZONE)
+    assert [s.name for s in firing.send] == ["escalation-576000"]
