@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -234,8 +235,14 @@ def test_the_office_triggers_an_event_and_pauses_resumes_cancels_with_a_reason(
             By.XPATH, f"//li[a[@class='item-title' and normalize-space()='{title}']]")
 
     def click(title: str, button: str) -> str:
-        found = row(title)
-        found.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
+        for attempt in range(3):  # Chrome may hand back a node of the document it is replacing
+            try:
+                found = row(title)
+                found.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
+                break
+            except WebDriverException:
+                if attempt == 2:
+                    raise
         WebDriverWait(site.browser, 20).until(staleness_of(found))
         return page_text(site.browser)
 
