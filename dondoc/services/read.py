@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from workflows.messages import OccurrenceEvent
 if TYPE_CHECKING:
     # Temporal's client is imported where it is used: a timeline the audit log holds is read
     # without it, and the CLI starts faster (tests/test_cli_startup.py).
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
     from temporalio.client import Client, WorkflowHandle
 
     from storage.ledger import Ledger
@@ -78,7 +79,7 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
                  unit: str | None = None, state: str | None = None,
                  memo: bool = False) -> list[StatusRow]:
     """The occurrences the principal may read (plans/access.py), with the filters given."""
-    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
     from workflows.search_attributes import (
         DUE_AT,
@@ -102,21 +103,58 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
     if state:
         clauses.append(equals(OCCURRENCE_STATE, state))
     rows = []
-    async for e in client.list_workflows(" AND ".join(clauses)):  # all of them, page by page
-        attrs = e.typed_search_attributes
-        units = attrs.get(UNIT_IDS) or (attrs.get(UNIT_ID) or "").split(",")
-        target = Target(plan=attrs.get(PLAN_ID) or "", lead=tuple(units),
-                        leader=attrs.get(LEADER_ID) or None, ref=e.id)
+    async for info, attrs in listed(client, " AND ".join(clauses)):
+        ref = info.execution.workflow_id
+        running = info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        units = attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(",")
+        target = Target(plan=attrs.get(PLAN_ID.name) or "", lead=tuple(units),
+                        leader=attrs.get(LEADER_ID.name) or None, ref=ref)
         if not decide(principal, "read", target).allowed:
             continue
         rows.append(StatusRow(
-            ref=e.id, plan=attrs.get(PLAN_ID) or "", task=attrs.get(TASK_ID) or "",
-            unit=",".join(units) or None, due=attrs.get(DUE_AT), state=attrs.get(OCCURRENCE_STATE) or "",
-            escalation_level=attrs.get(ESCALATION_LEVEL) or 0,
-            running=e.status == WorkflowExecutionStatus.RUNNING,
-            leader=attrs.get(LEADER_ID) or None, memo=dict(await e.memo()) if memo else {},
-            held_until=attrs.get(HELD_UNTIL)))
+            ref=ref, plan=target.plan, task=attrs.get(TASK_ID.name) or "",
+            unit=",".join(units) or None, due=instant(attrs.get(DUE_AT.name)),
+            state=attrs.get(OCCURRENCE_STATE.name) or "",
+            escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0, running=running,
+            leader=target.leader, memo=await memo_of(client, info) if memo else {},
+            held_until=instant(attrs.get(HELD_UNTIL.name))))
     return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
+
+
+def instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+async def listed(client: Client, query: str
+                 ) -> AsyncIterator[tuple[WorkflowExecutionInfo, dict[str, Any]]]:
+    """Each workflow the query finds, with its search attributes' values. The next page is
+    asked for as soon as a page arrives, so the server pages while we read (visibility paging
+    was most of `status`'s time), and only the values are decoded (the SDK's listing decodes
+    each attribute twice, typed and untyped, with its converter)."""
+    from temporalio.api.workflowservice.v1 import (
+        ListWorkflowExecutionsRequest,
+        ListWorkflowExecutionsResponse,
+    )
+
+    def ask(token: bytes) -> asyncio.Future[ListWorkflowExecutionsResponse]:
+        return asyncio.ensure_future(client.workflow_service.list_workflow_executions(
+            ListWorkflowExecutionsRequest(namespace=client.namespace, query=query,
+                                          page_size=1000, next_page_token=token)))
+
+    pending: asyncio.Future[ListWorkflowExecutionsResponse] | None = ask(b"")
+    while pending is not None:
+        page = await pending
+        pending = ask(page.next_page_token) if page.next_page_token else None
+        for info in page.executions:
+            yield info, {name: json.loads(payload.data)
+                         for name, payload in info.search_attributes.indexed_fields.items()}
+
+
+async def memo_of(client: Client, info: WorkflowExecutionInfo) -> dict[str, Any]:
+    """The memo kept at start, decoded by the client's converter."""
+    names = list(info.memo.fields)
+    values = await client.data_converter.decode([info.memo.fields[n] for n in names])
+    return dict(zip(names, values, strict=True))
 
 
 async def waiting_for(client: Client, plan_id: str, event: str,
