@@ -4,12 +4,12 @@ report completion. ZNS needs template parameters instead of text: the same facts
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from activities.channels import Message
 from plans.schedule import END_OF_DAY
-from plans.vietnamese import format_date_long, format_datetime
+from plans.vietnamese import format_date, format_date_long, format_datetime
 from workflows.messages import Notice, Recipient
 
 TITLES = {
@@ -21,7 +21,7 @@ TITLES = {
     "completion": "Đã hoàn thành",
     "checkin": "Đề nghị báo cáo tiến độ",
     "checkin_missed": "Chưa báo cáo tiến độ",
-    "extension": "Gia hạn",
+    "extension": "Kết quả đề nghị gia hạn",
     "cancelled": "Hủy nhiệm vụ",
     "reopened": "Yêu cầu bổ sung báo cáo",
 }
@@ -46,6 +46,28 @@ def _countdown(notice: Notice) -> str | None:
 
 
 LINK_LABEL = "Mở trang nhiệm vụ"
+# Notices that ask the lead unit to act and report back.
+_ASKS_THE_LEAD = frozenset({"reminder", "due_today", "overdue", "checkin", "checkin_missed",
+                            "extension", "reopened"})
+_DECIDERS = frozenset({"leader", "steering_committee"})
+
+
+def _extension(notice: Notice, lead: str) -> str:
+    """A request to the leader, or its decision to the lead unit, with the date and the reason."""
+    asked = notice.details
+    if "until" not in asked:  # notices from before extensions said what they were about
+        return "Đề nghị gia hạn nhiệm vụ dưới đây."
+    until = format_date(date.fromisoformat(asked["until"]))
+    if notice.to.role != "lead":
+        return (f"{lead} đề nghị gia hạn nhiệm vụ dưới đây đến ngày {until}, lý do: "
+                f"{asked['reason']}. Đề nghị đồng chí xem xét, quyết định.")
+    if asked["decision"] == "approved":
+        return f"Đề nghị gia hạn đến ngày {until} đã được chấp thuận; thời hạn mới ghi dưới đây."
+    if asked["decision"] == "denied":
+        why = f", lý do: {asked['decision_reason']}" if asked.get("decision_reason") else ""
+        return (f"Đề nghị gia hạn đến ngày {until} không được chấp thuận{why}. Thời hạn giữ "
+                "nguyên; đề nghị đơn vị hoàn thành đúng hạn.")
+    return f"Đề nghị gia hạn đến ngày {until} đang chờ quyết định."
 
 
 def render(notice: Notice, *, on_behalf: Recipient | None = None,
@@ -55,7 +77,9 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None,
     names = {pid: party.name for pid, party in plan.parties.items()}
     number = plan.number or plan.title
     due = when(notice.due) if notice.due else "chưa xác định"
-    title = TITLES[notice.kind] + (" (thông báo bù)" if notice.catch_up else "")
+    kind_title = ("Đề nghị gia hạn" if notice.kind == "extension" and notice.to.role != "lead"
+                  else TITLES[notice.kind])
+    title = kind_title + (" (thông báo bù)" if notice.catch_up else "")
     lead = ", ".join(names.get(u, u) for u in occ.lead)
     facts: list[tuple[str, str]] = [
         ("Kế hoạch", f"{number} - {plan.title}" if plan.number else plan.title),
@@ -82,6 +106,7 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None,
         "completion": f"{lead} đã báo cáo hoàn thành nhiệm vụ.",
         "checkin": "Đề nghị đơn vị báo cáo tiến độ thực hiện nhiệm vụ thường xuyên.",
         "cancelled": "Nhiệm vụ dưới đây đã được hủy; đơn vị không cần thực hiện tiếp.",
+        "extension": _extension(notice, lead),
     }.get(notice.kind, "Đề nghị đơn vị chủ trì hoàn thành nhiệm vụ dưới đây đúng thời hạn.")
     if notice.to.role == "coordinating" and notice.kind in ("reminder", "due_today", "overdue"):
         opening = (f"Đơn vị được giao phối hợp với {lead} thực hiện nhiệm vụ dưới đây; đề nghị "
@@ -90,10 +115,24 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None,
     if on_behalf is not None:
         opening = (f"Không liên lạc được với {on_behalf.party.name} qua e-mail hay Zalo; "
                    f"đề nghị Văn phòng chuyển thông báo. {opening}")
-    closing = (f"Khi hoàn thành, đơn vị gửi văn bản báo cáo (số, ngày văn bản) về "
-               f"{names.get(plan.office, plan.office)} để cập nhật. Mã nhiệm vụ: {notice.ref}")
-    online = (f"Báo cáo hoàn thành, đề nghị gia hạn và xem diễn biến của nhiệm vụ tại: {link}"
-              if link else None)
+    # Only the lead unit has something to report; everyone else is told, or decides.
+    asked_to_report = notice.to.role == "lead" and notice.kind in _ASKS_THE_LEAD
+    deciding = notice.to.role in _DECIDERS and notice.kind == "extension"
+    if asked_to_report:
+        closing = (f"Khi hoàn thành, đơn vị báo cáo tại trang nhiệm vụ, kèm số, ngày văn bản báo "
+                   f"cáo. Mã nhiệm vụ: {notice.ref}" if link else
+                   f"Khi hoàn thành, đơn vị gửi văn bản báo cáo (số, ngày văn bản) về "
+                   f"{names.get(plan.office, plan.office)} để cập nhật. Mã nhiệm vụ: {notice.ref}")
+        online: str | None = ("Báo cáo hoàn thành, đề nghị gia hạn và xem diễn biến của nhiệm vụ "
+                              f"tại: {link}")
+        link_use = "báo cáo hoàn thành, đề nghị gia hạn, xem diễn biến"
+    else:
+        closing = f"Mã nhiệm vụ: {notice.ref}"
+        online = (f"Quyết định gia hạn tại: {link}" if deciding
+                  else f"Xem nhiệm vụ và diễn biến tại: {link}")
+        link_use = "quyết định gia hạn" if deciding else "xem diễn biến"
+    if not link:
+        online = None
 
     text = "\n".join([f"Kính gửi: {notice.to.party.name}", "", opening, "",
                       *(f"{label}: {value}" for label, value in facts), "",
@@ -104,8 +143,8 @@ def render(notice: Notice, *, on_behalf: Recipient | None = None,
             f"<p>{lines}</p>\n")
     if link:
         # The address written out too: some mail clients show no link they did not write.
-        html += (f'<p><a href="{escape(link)}">{LINK_LABEL}</a> (báo cáo hoàn thành, đề nghị '
-                 f"gia hạn, xem diễn biến): {escape(link)}</p>\n")
+        html += (f'<p><a href="{escape(link)}">{LINK_LABEL}</a> ({link_use}): '
+                 f"{escape(link)}</p>\n")
     html += f"<p>{escape(closing)}</p>"
     subject = f"[{title}] {number}: {occ.title[:80]} - hạn {due}"
     return Message(

@@ -85,6 +85,7 @@ COORDINATING_TOLD = "coordinating-told"  # coordinating units get the policy's s
 SIGNED_AMENDMENTS = "signed-amendments"  # an amendment records the office account that loaded it
 WHOLE_LADDER = "whole-ladder"  # after an outage, every rung due is in the one catch-up
 HELD_SHOWN = "held-shown"  # notices held by quiet hours say until when (status, history)
+EXTENSION_TOLD = "extension-told"  # an extension notice says which date, why, and the decision
 
 REVIEW_PERIOD = timedelta(days=30)  # a completed occurrence stays open this long for `reopen`
 
@@ -255,7 +256,7 @@ class OccurrenceWorkflow:
                     kind=step.kind, ref=self.occ.ref, plan=plan, occurrence=self.occ,
                     to=r, due=self.p.due, original_due=self.p.original_due, step=step.name,
                     planned_at=step.at, working_days=working_days, catch_up=catch_up,
-                    escalation_level=step.level,
+                    escalation_level=step.level, details=self.notice_details(step),
                 ),
                 result_type=Delivery,
                 start_to_close_timeout=NOTICE_START_TO_CLOSE,
@@ -655,6 +656,16 @@ class OccurrenceWorkflow:
                                        self.input.calendar)
         started = reminders and reminders[0].at <= workflow.now()
         return "due_soon" if started else "scheduled"
+
+    def notice_details(self, step: Planned) -> dict[str, object]:
+        """What a notice needs beyond the occurrence: an extension's date, reason and decision."""
+        if step.kind != "extension" or not self.p.extensions:
+            return {}
+        if not workflow.patched(EXTENSION_TOLD):
+            return {}
+        asked = self.p.extensions[-1]
+        return {"until": asked.until.isoformat(), "reason": asked.reason,
+                "decision": asked.decision, "decision_reason": asked.decision_reason}
 
     def pending_extension(self) -> Extension | None:
         return next((e for e in self.p.extensions if e.decision == "pending"), None)

@@ -10,6 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from activities.render import render
 from dondoc.services.read import timeline_rows
 from plans import schedule
 from plans.access import Grant, Principal
@@ -165,6 +166,11 @@ async def test_completion_on_time_notifies_the_office_and_coordinating_units(har
     completions = [(n.to.role, n.to.party.id) for _, n in harness.recorder.notices
                    if n.kind == "completion"]
     assert completions == [("office", "VP"), ("coordinating", "CP")]
+    office = render(next(n for _, n in harness.recorder.notices if n.kind == "completion"),
+                    link="https://dondoc.example/lien-ket/t")
+    assert "Thành phố Hạ Long đã báo cáo hoàn thành nhiệm vụ." in office.text
+    assert "Xem nhiệm vụ và diễn biến tại: https://dondoc.example/lien-ket/t" in office.text
+    assert "Khi hoàn thành" not in office.text  # nothing is asked of whoever is only told
     # Nothing more is sent for it: the pending reminders were cancelled.
     before = len(harness.recorder.notices)
     await sleep_until(harness, item.occurrence.due + timedelta(days=10))
@@ -241,6 +247,20 @@ async def test_extension_denied_or_invalid_leaves_the_deadline(harness: Harness)
     assert status.due == item.occurrence.due
     assert [e.decision for e in status.extensions] == ["denied"]
     assert harness.recorder.types().count("extension.denied") == 1
+    # The leader was asked with the date and the reason; the unit is told the decision and why.
+    await harness.env.sleep(timedelta(seconds=1))
+    told = {n.to.role: render(n, link="https://dondoc.example/lien-ket/t")
+            for _, n in harness.recorder.notices if n.kind == "extension"}
+    wanted = f"{due + timedelta(days=30):%d/%m/%Y}"
+    assert told["leader"].subject.startswith("[Đề nghị gia hạn]")
+    assert (f"Thành phố Hạ Long đề nghị gia hạn nhiệm vụ dưới đây đến ngày {wanted}, lý do: "
+            "Thiếu nhân lực. Đề nghị đồng chí xem xét, quyết định.") in told["leader"].text
+    assert "Quyết định gia hạn tại: https://dondoc.example/lien-ket/t" in told["leader"].text
+    assert "Khi hoàn thành" not in told["leader"].text
+    assert told["lead"].subject.startswith("[Kết quả đề nghị gia hạn]")
+    assert (f"Đề nghị gia hạn đến ngày {wanted} không được chấp thuận, lý do: Không đủ căn cứ. "
+            "Thời hạn giữ nguyên") in told["lead"].text
+    assert "Khi hoàn thành, đơn vị báo cáo tại trang nhiệm vụ" in told["lead"].text
 
 
 async def test_operations_by_someone_with_no_role_leave_no_trace(harness: Harness):
