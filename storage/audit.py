@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.archive import ArchivedHistory
-from storage.base import Base, utc
+from storage.base import Base, snapshot, utc
 from workflows.messages import OccurrenceEvent
 
 if TYPE_CHECKING:
@@ -244,20 +244,15 @@ class AuditLog:
                batch: int = 1000) -> Iterator[AuditEvent]:
         """The rows in order, `batch` at a time (a server-side cursor on PostgreSQL): memory
         stays flat however long the log is."""
-        query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
-        if plan is not None:
-            query = query.where(AuditEvent.plan == plan)
-        if type is not None:
-            query = query.where(AuditEvent.type == type)
         with Session(self.engine) as session:
-            yield from session.scalars(query)
+            yield from _rows(session, plan=plan, type=type, batch=batch)
 
     def heads(self, at: datetime, source: str = "temporal", reference: str = "") -> list[Anchor]:
         """Each plan's last row and row count (retained rows included), as anchors."""
         from workflows.anchors import Anchor  # a workflow module: imported when anchoring only
 
-        retained = self._retained()
-        with Session(self.engine) as session:
+        with snapshot(self.engine) as session:
+            retained = self._retained(session)
             counts: dict[str, int] = {plan: n for plan, n in session.execute(
                 select(AuditEvent.plan, func.count()).group_by(AuditEvent.plan))}
             last: dict[str, int] = {plan: i for plan, i in session.execute(
@@ -332,8 +327,14 @@ class AuditLog:
         return {r.chain: (r.last_hash, r.rows) for r in session.scalars(query)}
 
     def verify(self, plan: str | None = None, anchors: Sequence[Anchor] = ()) -> Verified:
-        """Every check over the rows, heads, retentions, archived histories and anchors."""
-        retained = self._retained()
+        """Every check over the rows, heads, retentions, archived histories and anchors, all
+        read in one snapshot: rows that workers add meanwhile are no finding."""
+        with snapshot(self.engine) as session:
+            return self._verify(session, plan, anchors)
+
+    def _verify(self, session: Session, plan: str | None, anchors: Sequence[Anchor]
+                ) -> Verified:
+        retained = self._retained(session)
         findings: list[Broken] = []
         last: dict[str, str] = {c: h for c, (h, _) in retained.items()}
         count: dict[str, int] = {c: n for c, (_, n) in retained.items()}
@@ -348,7 +349,7 @@ class AuditLog:
                 broken_chains.add(chain)
                 findings.append(Broken(check, f"row {row.id} ({row.ref})", reason, row.id))
 
-        for row in self.stream(plan=plan):
+        for row in _rows(session, plan=plan):
             rows += 1
             occ, pln = f"occ:{row.ref}", f"plan:{row.plan}"
             with_rows.add(occ)
@@ -372,78 +373,85 @@ class AuditLog:
             last[occ] = last[pln] = row.hash
             count[pln] = count.get(pln, 0) + 1
             position[row.hash] = (row.plan, count[pln])
-        findings += self._check_heads(plan, last, with_rows)
-        findings += self._check_retentions()
-        archive_findings, unlogged = self._check_archive(plan)
+        findings += _check_heads(session, plan, last, with_rows)
+        findings += _check_retentions(session)
+        archive_findings, unlogged = _check_archive(session, plan)
         findings += archive_findings
         checked = [a for a in anchors if plan is None or a.plan == plan]
         for anchor in checked:
             findings += check_anchor(anchor, position, count, retained)
         return Verified(findings, rows, len(checked), unchecked, unlogged)
 
-    def _check_heads(self, plan: str | None, last: dict[str, str],
-                     with_rows: set[str]) -> list[Broken]:
-        out = []
-        with Session(self.engine) as session:
-            heads = {h.chain: h.last_hash for h in session.scalars(select(AuditHead))}
-        for chain, head in sorted(heads.items()):
-            name = chain.partition(":")[2]
-            if plan is not None and name != plan and not name.startswith(f"{plan}/"):
-                continue
-            if head == GENESIS and chain not in last:
-                continue
-            if chain not in last:
-                out.append(Broken("head", chain, "its head names a row but the chain has none: "
-                                  "every row of it was deleted"))
-            elif head != last[chain]:
-                out.append(Broken("head", chain, "its head is not its last row: its last rows "
-                                  "were deleted, or rows added without moving the head"))
-        for chain in sorted(with_rows - heads.keys()):
-            out.append(Broken("head", chain, "the chain has rows but no head: audit_heads was "
-                              "deleted"))
-        return out
 
-    def _check_retentions(self) -> list[Broken]:
-        with Session(self.engine) as session:
-            retentions = list(session.scalars(select(AuditRetention)))
-            logged = set(session.scalars(select(AuditEvent.key).where(
-                AuditEvent.plan == SYSTEM_PLAN)))
-        return [Broken("retention", f"retention {r.id}", "rows were removed under a retention "
-                       "the audit log does not record") for r in retentions
-                if r.event_key not in logged]
+def _rows(session: Session, *, plan: str | None = None, type: str | None = None,
+          batch: int = 1000) -> Iterator[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)
+    if plan is not None:
+        query = query.where(AuditEvent.plan == plan)
+    if type is not None:
+        query = query.where(AuditEvent.type == type)
+    return iter(session.scalars(query))
 
-    def _check_archive(self, plan: str | None) -> tuple[list[Broken], int]:
-        """Each archived history against its SHA-256 and the SHA-256 the log recorded when it
-        was archived; each logged one still there (or removed by a retention). The findings,
-        and how many histories predate the logging of archives."""
-        out, unlogged = [], 0
-        with Session(self.engine) as session:
-            logged = {d["run_id"]: d for d in (json.loads(e.details) for e in session.scalars(
-                select(AuditEvent).where(AuditEvent.type == "history.archived")))}
-            cut = session.scalar(select(func.max(AuditRetention.before)))
-            query = select(ArchivedHistory)
-            if plan is not None:
-                query = query.where(ArchivedHistory.workflow_id.startswith(f"{plan}/"))
-            present = set()
-            for archived in session.scalars(query):
-                present.add(archived.run_id)
-                where = f"history of {archived.workflow_id} run {archived.run_id}"
-                if hashlib.sha256(archived.history.encode()).hexdigest() != archived.sha256:
-                    out.append(Broken("archive", where, "its content does not match its "
-                                      "SHA-256: the archived history was edited"))
-                elif archived.run_id not in logged:
-                    unlogged += 1
-                elif logged[archived.run_id]["sha256"] != archived.sha256:
-                    out.append(Broken("archive", where, "its SHA-256 is not the one the audit "
-                                      "log recorded when it was archived: the history and its "
-                                      "hash were replaced"))
-        for run_id, entry in sorted(logged.items()):
-            gone = run_id not in present and (plan is None or entry["workflow_id"]
-                                              .startswith(f"{plan}/"))
-            if gone and not (cut is not None and entry.get("closed_at", "") < utc(cut).isoformat()):
-                out.append(Broken("archive", f"history of {entry['workflow_id']} run {run_id}",
-                                  "the audit log recorded archiving it, and it is gone"))
-        return out, unlogged
+
+def _check_heads(session: Session, plan: str | None, last: dict[str, str],
+                 with_rows: set[str]) -> list[Broken]:
+    out = []
+    heads = {h.chain: h.last_hash for h in session.scalars(select(AuditHead))}
+    for chain, head in sorted(heads.items()):
+        name = chain.partition(":")[2]
+        if plan is not None and name != plan and not name.startswith(f"{plan}/"):
+            continue
+        if head == GENESIS and chain not in last:
+            continue
+        if chain not in last:
+            out.append(Broken("head", chain, "its head names a row but the chain has none: "
+                              "every row of it was deleted"))
+        elif head != last[chain]:
+            out.append(Broken("head", chain, "its head is not its last row: its last rows "
+                              "were deleted, or rows added without moving the head"))
+    for chain in sorted(with_rows - heads.keys()):
+        out.append(Broken("head", chain, "the chain has rows but no head: audit_heads was "
+                          "deleted"))
+    return out
+
+def _check_retentions(session: Session) -> list[Broken]:
+    retentions = list(session.scalars(select(AuditRetention)))
+    logged = set(session.scalars(select(AuditEvent.key).where(AuditEvent.plan == SYSTEM_PLAN)))
+    return [Broken("retention", f"retention {r.id}", "rows were removed under a retention "
+                   "the audit log does not record") for r in retentions
+            if r.event_key not in logged]
+
+def _check_archive(session: Session, plan: str | None) -> tuple[list[Broken], int]:
+    """Each archived history against its SHA-256 and the SHA-256 the log recorded when it
+    was archived; each logged one still there (or removed by a retention). The findings,
+    and how many histories predate the logging of archives."""
+    out, unlogged = [], 0
+    logged = {d["run_id"]: d for d in (json.loads(e.details) for e in session.scalars(
+        select(AuditEvent).where(AuditEvent.type == "history.archived")))}
+    cut = session.scalar(select(func.max(AuditRetention.before)))
+    query = select(ArchivedHistory)
+    if plan is not None:
+        query = query.where(ArchivedHistory.workflow_id.startswith(f"{plan}/"))
+    present = set()
+    for archived in session.scalars(query):
+        present.add(archived.run_id)
+        where = f"history of {archived.workflow_id} run {archived.run_id}"
+        if hashlib.sha256(archived.history.encode()).hexdigest() != archived.sha256:
+            out.append(Broken("archive", where, "its content does not match its "
+                              "SHA-256: the archived history was edited"))
+        elif archived.run_id not in logged:
+            unlogged += 1
+        elif logged[archived.run_id]["sha256"] != archived.sha256:
+            out.append(Broken("archive", where, "its SHA-256 is not the one the audit "
+                              "log recorded when it was archived: the history and its "
+                              "hash were replaced"))
+    for run_id, entry in sorted(logged.items()):
+        gone = run_id not in present and (plan is None or entry["workflow_id"]
+                                          .startswith(f"{plan}/"))
+        if gone and not (cut is not None and entry.get("closed_at", "") < utc(cut).isoformat()):
+            out.append(Broken("archive", f"history of {entry['workflow_id']} run {run_id}",
+                              "the audit log recorded archiving it, and it is gone"))
+    return out, unlogged
 
 
 def check_anchor(anchor: Anchor, position: dict[str, tuple[str, int]], count: dict[str, int],

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -87,6 +88,40 @@ class RowView:
 def test_an_intact_log_verifies_against_its_anchors(audit):
     verified = audit.verify(anchors=audit.heads(ANCHORED))
     assert verified.findings == [] and verified.rows == 21 and verified.anchors == 2
+
+
+@contextmanager
+def worker_writes_before(audit: AuditLog, statement: str) -> Iterator[None]:
+    """A worker commits one more row of p/T1 just before the first query naming `statement`
+    runs: the moment a check that reads its tables one query at a time sees half of it."""
+    written: list[bool] = []
+
+    def before(conn, cursor, sql: str, *_: object) -> None:
+        if statement in sql and not written:
+            written.append(True)
+            AuditLog(Ledger.connect(audit.engine.url.render_as_string(False)).engine,
+                     KEY).append(event("p/T1", len(LIFE) + 1, "notice.sent", None, {}))
+
+    sqlalchemy.event.listen(audit.engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        sqlalchemy.event.remove(audit.engine, "before_cursor_execute", before)
+    assert written, f"no query named {statement}"
+
+
+def test_rows_a_worker_writes_meanwhile_are_no_finding(audit):
+    with worker_writes_before(audit, "audit_heads"):
+        verified = audit.verify()
+    assert verified.findings == [] and verified.rows == 21  # as of its start
+    assert audit.verify().rows == 22
+
+
+def test_an_anchor_taken_while_a_worker_writes_is_one_consistent_point(audit):
+    with worker_writes_before(audit, "max(audit_events.id)"):
+        anchors = audit.heads(ANCHORED)
+    assert {(a.plan, a.rows) for a in anchors} == {("p", 14), ("q", 7)}
+    assert audit.verify(anchors=anchors).findings == []
 
 
 def archive(audit: AuditLog, *, logged: bool = True) -> None:
