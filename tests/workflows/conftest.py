@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
+        # The SDK's 5 s default is too short on two busy cores (seen once under load 18).
+        test_server_startup_timeout=timedelta(seconds=60),
     )
     await register_search_attributes(environment.client, environment.client.namespace)
     yield environment
