@@ -53,7 +53,7 @@ def phrases() -> list[tuple[str, int]]:
     items = []
     for name in ("deadline_phrases_real.yaml", "deadline_phrases_heldout.yaml",
                  "deadline_phrases_third.yaml", "deadline_phrases_fourth.yaml",
-                 "deadline_phrases_fifth.yaml"):
+                 "deadline_phrases_fifth.yaml", "deadline_phrases_sixth.yaml"):
         items += [(i["text"], i["year"]) for i in yaml.safe_load(
             (ROOT / "tests/data" / name).read_text("utf-8"))]
     return items
@@ -68,7 +68,7 @@ def grammar() -> None:
         return sum(1 for text, year in texts
                    if parse_deadline(text, year=year, add_working_days=calendar.add_working_days))
 
-    measure("parse-deadline, the real phrases of the five sets", read_all)
+    measure("parse-deadline, the real phrases of the six sets", read_all)
     cpu = []
     for _ in range(15):
         start = time.process_time()

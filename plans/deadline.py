@@ -79,6 +79,16 @@ def _period_index(every: Every, day: date) -> int:
     return (day.month - 1) // _MONTHS_PER[every] + 1
 
 
+def cadence_apart(days: list[date], longest: Every = "year", shortest: Every = "month") -> Every | None:
+    """The longest cadence from `longest` down to `shortest` in which the days fall in different
+    periods ("15/8 và 15/11" are a third and a fourth quarter's): a rule has one due day per period."""
+    order: list[Every] = ["year", "half_year", "quarter", "month"]
+    for every in order[order.index(longest) : order.index(shortest) + 1]:
+        if len({_period_index(every, day) for day in days}) == len(days):
+            return every
+    return None
+
+
 def periods_in_year(every: Every, year: int) -> int:
     if every == "day":
         return 366 if _cal.isleap(year) else 365

@@ -104,6 +104,14 @@ def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline
 
     if _NOT_OBLIGATIONS.search(fold(original)):
         return dl.UnknownDeadline(reason="a start or a share of the work among the parts")
+    note = text_of(*shape.ad_hoc).strip(" ,()") if shape.ad_hoc else None
+    if shape.ad_hoc and len(shape.parts) > 1:
+        # "trước ngày 15 tháng 6 và 15 tháng 12 hàng năm hoặc đột xuất": the schedule before the
+        # ad hoc clause is read whole first, as a cell of its own
+        head = read(text_of(shape.parts[0][0], shape.parts[-1][1]))
+        if not isinstance(head, dl.UnknownDeadline):
+            heads: list[dl.Deadline] = [*head.parts] if isinstance(head, dl.CompositeDeadline) else [head]
+            return _compose(heads, note)
 
     # A piece that does not read alone joins the next: "tháng 03, 06, 09 và ..." stays one part.
     parts: list[dl.Deadline] = []
@@ -127,7 +135,6 @@ def _composite(original: str, read: Callable[[str], dl.Deadline]) -> dl.Deadline
             start = shape.parts[index + 1][0]
     if not parts:
         return dl.UnknownDeadline(reason="only the date the figures are taken, no deadline")
-    note = text_of(*shape.ad_hoc).strip(" ,()") if shape.ad_hoc else None
     return _compose(parts, note)
 
 
@@ -154,7 +161,12 @@ def _compose(parts: list[dl.Deadline], note: str | None) -> dl.Deadline:
 
 
 def _all(parts: list[dl.Part]) -> dl.Deadline:
-    """Each part its own obligation; two due days for one period is a contradiction."""
+    """Each part its own obligation; two due days for one period is a contradiction, unless they
+    are the days of two reports each made once a year (merged into one rule whose periods part
+    them: "trước 01/10 đối với báo cáo 9 tháng và trước 20/12 đối với báo cáo năm" is monthly)."""
+    yearly = _yearly_days(parts)
+    if yearly is not None:
+        return yearly
     seen: dict[str, date] = {}
     for part in parts:
         if isinstance(part, dl.RecurringDeadline) and part.years:
@@ -162,6 +174,22 @@ def _all(parts: list[dl.Part]) -> dl.Deadline:
                 if seen.setdefault(label, due) != due:
                     return dl.UnknownDeadline(reason=f"two due days for {label}")
     return dl.CompositeDeadline(relation="all", parts=parts)
+
+
+def _yearly_days(parts: list[dl.Part]) -> dl.RecurringDeadline | None:
+    """Parts that are each one yearly due day, of the same years, as one rule."""
+    rules = [rule for part in parts if isinstance(part, dl.RecurringDeadline) for rule in part.rules]
+    years = {tuple(part.years or ()) for part in parts if isinstance(part, dl.RecurringDeadline)}
+    if len(rules) != len(parts) or len(years) != 1 or any(
+            rule.every != "year" or not rule.on or len(rule.on) != 1
+            or rule.time != rules[0].time for rule in rules):
+        return None
+    on = sorted(day for rule in rules for day in rule.on or [])
+    every = dl.cadence_apart([day.in_year(2024) for day in on])
+    if every is None:
+        return None
+    rule = dl.RecurrenceRule(every=every, on=on, time=rules[0].time)
+    return dl.RecurringDeadline(rules=[rule], years=list(years.pop()) or None)
 
 
 def _day_after(part: dl.Part) -> date | None:

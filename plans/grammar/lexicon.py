@@ -42,7 +42,8 @@ _CLASSES: dict[TokenKind, tuple[str, ...]] = {
                "cap", "on", "tai", "nhiem vu", "ke hoach", "kh", "chuong trinh", "van ban",
                "de an", "du an", "bao", "cao", "dong thoi", "tren", "he thong", "phan mem",
                "phan dau", "dip", "khoang thoi gian", "thoi diem", "doi voi", "dieu chinh",
-               "ket thuc", "la han cuoi", "cuoi", "hoan thien", "hoan chinh", "co ban"),
+               "ket thuc", "la han cuoi", "cuoi", "hoan thien", "hoan chinh", "co ban",
+               "ngoai giao"),
     # Words that change what a date means; the part reader decides on the accented text.
     "MEANING": ("giua", "dau", "sau", "som", "khoang", "tru", "ngoai"),
 }

@@ -39,6 +39,7 @@ from plans.deadline import (
     RecurringDeadline,
     UnknownDeadline,
     YearDeadline,
+    cadence_apart,
     month_end,
     period_bounds,
     span,
@@ -86,7 +87,8 @@ _POISON = re.compile(
     r"tết|trở đi|"
     r"thứ(?!\s*\d)|lúc|(?:" + _COUNT_WORD + r")(?=(?:\s+(?:" + _COUNT_WORD + r"))*\s+(?:ngày|tuần|"
     r"tháng|quý|năm|giờ|đợt|kỳ)(?!\w))|"
-    r"đó|kia|tới(?!\s*(?:hết|ngày|tháng|quý|năm|\d))|trễ|hạn chế|gần|mùa|lặp|hoãn|chậm(?! nhất| hơn| trễ))"
+    r"đó|kia|(?<!gửi )tới(?!\s*(?:hết|ngày|tháng|quý|năm|\d))|"
+    r"trễ|hạn chế|gần|mùa|lặp|hoãn|chậm(?! nhất| hơn| trễ))"
     r"(?!\w)"
 )
 # Numbers that count things, not dates: "100% người dân", "18 tuổi", "Kỳ họp thứ 2", "1.000".
@@ -104,6 +106,16 @@ _VISION = re.compile(
 # The period a report's figures cover, not when it is due: "(kỳ báo cáo tính từ ngày 01/01 đến hết
 # ngày 31/12)", "số liệu tính từ ...".
 _DATA_PERIOD = re.compile(r"\(\s*(?:ky bao cao|so lieu)[^()]*\)")
+# "để xây dựng chương trình năm sau": what the work is for; its year is not the deadline's.
+_PURPOSE = re.compile(r"(?<!\w)để(?!\w)[^;,.()]*")
+_PURPOSE_YEAR = re.compile(r"(?<!\w)(?:(?:cho|của)\s+)?năm\s+(?:sau|tới|tiếp theo|kế tiếp)(?!\w)")
+# "đối với báo cáo quý 1", "đối với kỳ báo cáo năm trước đó": which report a due day is for; its
+# quarter or year is the report's period, not a deadline.
+_REPORT_NAME = re.compile(
+    r"\bdoi voi\s*(?:ky\s*)?bao cao\s*(?:qu[yi]\s*(?:iv|iii|ii|i|[1-4])(?![a-z0-9/])|"
+    r"(?:ca\s*)?nam truoc(?:\s*do)?\b)")
+# "trước ngày 30 tháng 3 của năm cuối kỳ kế hoạch 05 năm": the plan's period is not said.
+_PLAN_PERIOD_YEAR = re.compile(r"\bnam (?:cuoi|dau) (?:ky|giai doan|nhiem ky)\b")
 _YEAR_END = re.compile(r"\b(?:den\s*)?(?:het|cuoi)\s*nam\b(?!\s*(?:nay\s*)?(?:19|20)\d{2})")
 _START_ONLY = re.compile(r"(?:^|[\s,(:])(?:bat dau\s*)?tu\s*(?:ngay\s*|nam\s*|thang\s*|qu[yi]\s*)?$")
 _ORDINAL_DAY = re.compile(r"(?<=ngay )(?:thu|mung|mong)(?= ?\d)")  # "ngày thứ 20", "ngày mùng 5"
@@ -283,6 +295,17 @@ def _month_names(scan: _Scan) -> None:
             scan.rewrite(match.start("name"), match.end("name"), str(_MONTH_WORDS[match.group("name")]))
 
 
+def _purposes(scan: _Scan) -> None:
+    """Hide the year a purpose clause names ("để xây dựng kế hoạch cho năm sau"): it must not move
+    the deadline to the next year. The rest of the clause is read as any other words."""
+    if " de " not in f" {scan.folded} ":
+        return
+    lowered = lower_each(scan.original)
+    for clause in _PURPOSE.finditer(lowered):
+        for year in _PURPOSE_YEAR.finditer(lowered, clause.start(), clause.end()):
+            scan.blank(year.start(), year.end())
+
+
 def _counts_in_words(scan: _Scan) -> None:
     if not _COUNT_FOLDED.search(scan.folded):
         return
@@ -446,6 +469,28 @@ def _first_days_next(scan: _Scan) -> tuple[Every, int, bool] | None:
     return None
 
 
+# "trong thời hạn 05 ngày đầu tiên của tháng": due on that day of each period (calendar days; the
+# first working days of a period are not read).
+_FIRST_DAYS_OF = re.compile(
+    r"(?:(?:trong|cham nhat|muon nhat)\s*(?:thoi han|vong)?\s*)?(?P<n>\d{1,2})\s*ngay\s*dau(?:\s*tien)?"
+    r"\s*(?:cua\s*)?(?:moi\s*|hang\s*|cac\s*)?(?P<period>thang|qu[yi])(?![a-z])"
+    r"(?!\s*(?:sau|tiep|ke tiep|lien|\d))"
+)
+
+
+def _first_days_of(scan: _Scan) -> RecurrenceRule | None:
+    for match in scan.matches(_FIRST_DAYS_OF, "dau"):
+        every = _PERIOD_OF[match.group("period")]
+        cadences = {cadence for pattern, cadence in _EVERY_WORDS for m in pattern.finditer(scan.folded)
+                    if scan.free(m.start(), m.end())}
+        day = int(match.group("n"))
+        if not 1 <= day <= 28 or cadences - {every}:
+            return None
+        scan.take(match.start(), match.end())
+        return RecurrenceRule(every=every, day=day, month_shift=-2 if every == "quarter" else 0)
+    return None
+
+
 _CONDITION = re.compile(
     r"\(?\s*(?:(?:ngay |ngay sau |sau )?khi|sau khi|theo yeu cau|khi co|neu co|trong truong hop)"
     r"\b(?P<event>[^)]*)\)?"
@@ -509,7 +554,8 @@ _EVERY_WORDS: list[tuple[re.Pattern[str], Every]] = [
                 r"\bbao cao thang\b"),
      "month"),
     (re.compile(r"\b(?:hang|moi)\s*qu[yi]\b|\bqu[yi]\s*(?:/|mot|1|01)\s*lan\b|"
-                r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bbao cao qu[yi]\b(?!\s*(?:iv|iii|ii|i|[1-4])\b)"
+                r"\b0?3\s*thang\s*(?:/|mot|1|01)\s*lan\b|\b(?:dinh ky|hang|moi)\s*0?3\s*thang\b|"
+                r"\bbao cao qu[yi]\b(?!\s*(?:iv|iii|ii|i|[1-4])\b)"
                 r"|\bdinh ky qu[yi]\b(?!\s*(?:iv|iii|ii|i|[1-4])\b)"),
      "quarter"),
     (re.compile(r"\b(?:0?6|sau)\s*thang\s*(?:/|mot|1|01)\s*lan\b|\bdinh ky\s*(?:0?6|sau)\s*thang\b|"
@@ -527,7 +573,7 @@ _DAY_OF_MONTHS = re.compile(
 )
 _DAY_OF_PERIOD = re.compile(
     r"ngay\s*(?P<day>\d{1,2}|cuoi cung)\s*(?:cua\s*)?(?:(?P<rel>thang\s*(?P<which>dau tien|dau|"
-    r"thu hai|thu ba|cuoi cung|cuoi)\s*(?:cua\s*)?(?:moi\s*|cac\s*)?(?P<period>qu[yi]|ky|nam)"
+    r"thu hai|thu ba|cuoi cung|cuoi)\s*(?:cua\s*)?(?:moi\s*|cac\s*|hang\s*)?(?P<period>qu[yi]|ky|nam)"
     r"(?P<next>\s*(?:sau|tiep theo|ke tiep|lien ke|lien sau)(?:\s*lien ke)?"
     r"(?:\s*(?:ngay sau\s*)?qu[yi] (?:bao cao|phat sinh))?)?"
     r"|thang\s*(?:sau|tiep theo|ke tiep)(?:\s*(?:lien ke|ngay sau))?(?:\s*thang (?:bao cao|phat sinh))?"
@@ -720,12 +766,15 @@ def _cadence_of(every: Every | None, days: list[DayMonth]) -> Every:
 
 def _every_of(days: list[DayMonth]) -> Every:
     by_count: dict[int, Every] = {2: "half_year", 4: "quarter", 12: "month"}
-    return by_count.get(len(days), "year")
+    longest = by_count.get(len(days), "year")
+    # "15/8 và 15/11": a third and a fourth quarter's; else the rule refuses the days
+    return cadence_apart([d.in_year(2024) for d in days], longest, "quarter") or longest
 
 
 _DATE_WORDS = re.compile(
     r"(?:ngay\s*|(?<=tu )|(?<=den )|(?<=truoc ))(?P<d>\d{1,2})\s*thang\s*(?P<m>\d{1,2})"
-    r"(?:\s*,?\s*(?:cua\s*)?nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)))?"
+    r"(?:\s*,?\s*(?:cua\s*)?nam\s*(?:(?P<y>\d{4})|(?P<next>sau|tiep theo|ke tiep)"
+    r"(?:\s*lien (?:ke|sau))?))?"
 )
 _DAY_RANGE = re.compile(
     r"(?<![\d/.])(?P<d1>\d{1,2})\s*-\s*(?P<d2>\d{1,2})\s*/\s*(?P<m>\d{1,2})"
@@ -756,7 +805,8 @@ _TIME = re.compile(
 
 
 _NEXT_YEAR = re.compile(
-    r"(?:,\s*)?(?:cua\s*)?nam\s*(?:sau|tiep theo|ke tiep|lien sau|lien ke)(?:\s*(?:cua\s*)?nam bao cao)?\b")
+    r"(?:,\s*)?(?:cua\s*)?nam\s*(?:sau|tiep theo|ke tiep|lien sau|lien ke)(?:\s*lien (?:ke|sau))?"
+    r"(?:\s*(?:cua\s*)?nam bao cao)?\b")
 
 
 def _next_year(scan: _Scan) -> bool:
@@ -1133,6 +1183,11 @@ def read_part(
         scan.take(match.start(), match.end())
     for match in scan.matches(_DATA_PERIOD, "("):
         scan.take(match.start(), match.end())
+    if _PLAN_PERIOD_YEAR.search(scan.folded):
+        return UnknownDeadline(reason="the first or last year of a plan's period: which years is not said")
+    _purposes(scan)
+    for match in scan.matches(_REPORT_NAME, "doi voi"):
+        scan.take(match.start(), match.end())
     _month_names(scan)
     _counts_in_words(scan)
     _citations(scan)
@@ -1142,6 +1197,12 @@ def read_part(
         if problem or scan.pieces:
             return UnknownDeadline(reason=problem or "another deadline beside the days of a period")
         return _after_period(*first_days, years or [year], add_working_days)
+    first_of = _first_days_of(scan)
+    if first_of is not None:
+        problem = _leftover_problem(scan)
+        if problem or scan.pieces:
+            return UnknownDeadline(reason=problem or "another deadline beside the days of a period")
+        return RecurringDeadline(rules=[first_of], years=years or [year])
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
     if relative is not None and _FINANCIAL_YEAR.search(fold(relative.event)):
@@ -1213,6 +1274,9 @@ def read_part(
             rules = [RecurrenceRule(every="year", day=r.on[0].day,  # type: ignore[index]
                                     month_shift=r.on[0].month, time=r.time)  # type: ignore[index]
                      for r in rules]
+        if not next_year and _YEARLY_REPORT.search(scan.folded) and any(
+                r.on and r.on[0].month <= 3 for r in rules):
+            return _EARLY_YEARLY_REPORT
         if time_of_day is not None and len(rules) == 1:
             rules = [rules[0].model_copy(update={"time": time_of_day})]  # "trước 16 giờ hằng ngày"
         try:
@@ -1243,11 +1307,11 @@ def read_part(
             return UnknownDeadline(reason="a start with no end")
         return OngoingDeadline(start=bounds[0])  # "từ năm 2026 trở đi", "Từ quý II/2026"
     combined = _combine(pieces, unread, time_of_day)
-    if isinstance(combined, DateDeadline) and next_year and re.search(r"\bnam bao cao\b", scan.folded):
-        # "trước ngày 31/03 năm sau của năm báo cáo": each year's report, due the next year
-        day = combined.date
-        rule = RecurrenceRule(every="year", day=day.day, month_shift=day.month)
-        return RecurringDeadline(rules=[rule], years=years or [year])
+    if _REPORT_YEAR.search(scan.folded):
+        yearly = _each_reporting_year(combined, pieces, scan.folded, year)
+        if yearly is not None:
+            return RecurringDeadline(rules=yearly, years=years or [year]) if isinstance(
+                yearly, list) else yearly
     if from_now and not isinstance(combined, UnknownDeadline):
         first, dues = span(combined)
         start = issued or first
@@ -1255,6 +1319,49 @@ def read_part(
             return UnknownDeadline(reason="'từ nay' with no issue date to start from")
         return RangeDeadline(start=start, end=dues[-1])
     return combined
+
+
+# "của năm báo cáo", "của kỳ báo cáo", "năm sau năm báo cáo", "đối với báo cáo 03 tháng": the
+# due day of a report made every year, not one date.
+_REPORT_YEAR = re.compile(
+    r"\b(?:nam|ky)(?:\s*thuoc\s*ky)?\s*bao cao\b(?!\s*(?:tinh tu|tu ngay))"
+    r"|\bdoi voi\s*(?:ky\s*)?bao cao\s*(?:(?:0?3|0?6|0?9|ba|sau|chin)\s*thang|(?:ca\s*|hang\s*)?nam|"
+    r"qu[yi])\b")
+
+
+def _each_reporting_year(combined: Deadline, pieces: list[_Piece], folded: str,
+                         year: int) -> list[RecurrenceRule] | UnknownDeadline | None:
+    """The yearly rules of days and months (none with a year of their own) that a report's period
+    qualifies: in the report's year, or in the year after ("năm sau năm báo cáo")."""
+    dated = combined.parts if isinstance(combined, CompositeDeadline) else [combined]
+    if not dated or any(not isinstance(part, DateDeadline) for part in dated) or any(
+            piece.what != "date" or re.search(r"\d{4}", folded[piece.start:piece.end])
+            for piece in pieces):
+        return None
+    days = [part.date for part in dated if isinstance(part, DateDeadline)]
+    at = {part.time for part in dated if isinstance(part, DateDeadline)}
+    if len(at) > 1:
+        return None
+    if len(days) == 1 and days[0].year == year + 1:
+        return [RecurrenceRule(every="year", day=days[0].day, month_shift=days[0].month,
+                               time=at.pop())]
+    if any(day.year != year for day in days):
+        return None
+    if _YEARLY_REPORT.search(folded) and any(day.month <= 3 for day in days):
+        return _EARLY_YEARLY_REPORT
+    on = [DayMonth(month=day.month, day=day.day) for day in days]
+    every = cadence_apart(days)
+    return [RecurrenceRule(every=every, on=on, time=at.pop())] if every else None
+
+
+# "ngày 15 tháng 01 đối với báo cáo năm" with no next year said: a year's report cannot be due
+# early in that same year, and the phrase does not say it is the next.
+_EARLY_YEARLY_REPORT = UnknownDeadline(
+    reason="a year's report due in a first quarter: in the year after is not said")
+_YEARLY_REPORT = re.compile(r"\bdoi voi\s*(?:ky\s*)?bao cao\s*(?:ca\s*|hang\s*|dinh ky\s*)?nam\b"
+                            r"(?!\s*truoc)")
+
+
 
 
 _OPEN_END = re.compile(r"\btu\b.*?\b(tro di)\b")

@@ -26,8 +26,8 @@ _GRAMMAR = r"""
     part: atom+
     atom: X | ONG | COND | OPEN inner CLOSE
     inner: (X | ONG | COND | SEMI | COMMA | AND | THEN | OR)*
-    adhoc: COMMA? OR AD (X | AD | COND)*
-         | COMMA? OPEN OR AD (X | AD | COND)* CLOSE
+    adhoc: COMMA? OR X* AD (X | AD | COND)*
+         | COMMA? OPEN OR X* AD (X | AD | COND)* CLOSE
 
     SEMI: ";"
     COMMA: ","
