@@ -154,6 +154,7 @@ class Broken:
     check: str  # row-hash, occurrence-chain, plan-chain, head, retention, archive, anchor
     where: str
     reason: str
+    vietnamese: str  # the whole finding, for the auditor's page
     id: int = 0  # the audit row, when there is one
 
     def __str__(self) -> str:
@@ -344,10 +345,11 @@ class AuditLog:
         unchecked = rows = 0
         with_rows: set[str] = set()  # the chains that have rows
 
-        def finding(check: str, chain: str, row: AuditEvent, reason: str) -> None:
+        def finding(check: str, chain: str, row: AuditEvent, reason: str, vietnamese: str) -> None:
             if chain not in broken_chains:  # the first break of a chain; the rest follow it
                 broken_chains.add(chain)
-                findings.append(Broken(check, f"row {row.id} ({row.ref})", reason, row.id))
+                findings.append(Broken(check, f"row {row.id} ({row.ref})", reason,
+                                       f"Dòng {row.id} ({row.ref}): {vietnamese}", row.id))
 
         for row in _rows(session, plan=plan):
             rows += 1
@@ -360,16 +362,23 @@ class AuditLog:
                 unchecked += 1
             elif hash_of(row, self.key if row.keyed else None) != row.hash:
                 finding("row-hash", pln, row, "its content does not match its hash: edited, "
-                        "inserted or moved from another plan by someone without the audit key")
+                        "inserted or moved from another plan by someone without the audit key",
+                        "nội dung không khớp mã băm của nó: đã bị sửa, chèn thêm hoặc chuyển từ "
+                        "kế hoạch khác bởi người không có khóa nhật ký")
             elif not row.keyed and row.plan in keyed_plans:
                 finding("row-hash", pln, row, "an unkeyed row after keyed rows: rewritten "
-                        "without the audit key")
+                        "without the audit key", "dòng không có mã khóa đứng sau các dòng có mã "
+                        "khóa: đã bị viết lại bởi người không có khóa nhật ký")
             if row.prev_hash != last.get(occ, GENESIS):
                 finding("occurrence-chain", occ, row, "the occurrence's previous row is not the "
-                        "one it names: a row before it was edited, deleted, inserted or moved")
+                        "one it names: a row before it was edited, deleted, inserted or moved",
+                        "dòng liền trước trong chuỗi của nhiệm vụ không phải dòng nó ghi: một dòng "
+                        "phía trước đã bị sửa, xóa, chèn thêm hoặc di chuyển")
             if row.plan_prev_hash != last.get(pln, GENESIS):
                 finding("plan-chain", pln, row, "the plan's previous row is not the one it "
-                        "names: a row before it was edited, deleted, inserted or moved")
+                        "names: a row before it was edited, deleted, inserted or moved",
+                        "dòng liền trước trong chuỗi của kế hoạch không phải dòng nó ghi: một dòng "
+                        "phía trước đã bị sửa, xóa, chèn thêm hoặc di chuyển")
             last[occ] = last[pln] = row.hash
             count[pln] = count.get(pln, 0) + 1
             position[row.hash] = (row.plan, count[pln])
@@ -405,21 +414,28 @@ def _check_heads(session: Session, plan: str | None, last: dict[str, str],
             continue
         if chain not in last:
             out.append(Broken("head", chain, "its head names a row but the chain has none: "
-                              "every row of it was deleted"))
+                              "every row of it was deleted", f"Chuỗi {chain}: đầu chuỗi ghi một "
+                              "dòng nhưng chuỗi không còn dòng nào: mọi dòng của nó đã bị xóa"))
         elif head != last[chain]:
             out.append(Broken("head", chain, "its head is not its last row: its last rows "
-                              "were deleted, or rows added without moving the head"))
+                              "were deleted, or rows added without moving the head",
+                              f"Chuỗi {chain}: đầu chuỗi không phải dòng cuối cùng: các dòng "
+                              "cuối đã bị xóa, hoặc có dòng được thêm mà đầu chuỗi không đổi"))
     for chain in sorted(with_rows - heads.keys()):
         out.append(Broken("head", chain, "the chain has rows but no head: audit_heads was "
-                          "deleted"))
+                          "deleted", f"Chuỗi {chain}: có dòng nhưng không có đầu chuỗi: bảng "
+                          "audit_heads đã bị xóa"))
     return out
+
 
 def _check_retentions(session: Session) -> list[Broken]:
     retentions = list(session.scalars(select(AuditRetention)))
     logged = set(session.scalars(select(AuditEvent.key).where(AuditEvent.plan == SYSTEM_PLAN)))
     return [Broken("retention", f"retention {r.id}", "rows were removed under a retention "
-                   "the audit log does not record") for r in retentions
+                   "the audit log does not record", f"Lần xóa theo thời hạn lưu giữ {r.id}: các "
+                   "dòng đã bị xóa theo một lần mà nhật ký không ghi nhận") for r in retentions
             if r.event_key not in logged]
+
 
 def _check_archive(session: Session, plan: str | None) -> tuple[list[Broken], int]:
     """Each archived history against its SHA-256 and the SHA-256 the log recorded when it
@@ -436,28 +452,33 @@ def _check_archive(session: Session, plan: str | None) -> tuple[list[Broken], in
     for archived in session.scalars(query):
         present.add(archived.run_id)
         where = f"history of {archived.workflow_id} run {archived.run_id}"
+        shown = f"Lịch sử của {archived.workflow_id} (lần chạy {archived.run_id})"
         if hashlib.sha256(archived.history.encode()).hexdigest() != archived.sha256:
             out.append(Broken("archive", where, "its content does not match its "
-                              "SHA-256: the archived history was edited"))
+                              "SHA-256: the archived history was edited", f"{shown}: nội dung "
+                              "không khớp mã SHA-256: lịch sử lưu trữ đã bị sửa"))
         elif archived.run_id not in logged:
             unlogged += 1
         elif logged[archived.run_id]["sha256"] != archived.sha256:
             out.append(Broken("archive", where, "its SHA-256 is not the one the audit "
                               "log recorded when it was archived: the history and its "
-                              "hash were replaced"))
+                              "hash were replaced", f"{shown}: mã SHA-256 không phải mã nhật ký "
+                              "đã ghi khi lưu trữ: lịch sử và mã băm của nó đã bị thay thế"))
     for run_id, entry in sorted(logged.items()):
         gone = run_id not in present and (plan is None or entry["workflow_id"]
                                           .startswith(f"{plan}/"))
         if gone and not (cut is not None and entry.get("closed_at", "") < utc(cut).isoformat()):
             out.append(Broken("archive", f"history of {entry['workflow_id']} run {run_id}",
-                              "the audit log recorded archiving it, and it is gone"))
+                              "the audit log recorded archiving it, and it is gone",
+                              f"Lịch sử của {entry['workflow_id']} (lần chạy {run_id}): nhật ký "
+                              "đã ghi việc lưu trữ nó, nhưng lịch sử không còn"))
     return out, unlogged
 
 
 def check_anchor(anchor: Anchor, position: dict[str, tuple[str, int]], count: dict[str, int],
                  retained: dict[str, tuple[str, int]]) -> list[Broken]:
     """The database must hold the anchored head as the plan's row number `rows`."""
-    where = describe(anchor)
+    where, shown = describe(anchor), describe_in_vietnamese(anchor)
     chain = f"plan:{anchor.plan}"
     if anchor.rows == 0:
         return []
@@ -469,15 +490,22 @@ def check_anchor(anchor: Anchor, position: dict[str, tuple[str, int]], count: di
         have = count.get(chain, 0)
         return [Broken("anchor", where, f"plan {anchor.plan} had {anchor.rows} rows ending in "
                        f"{anchor.head[:12]}…; the database has {have} rows and no such row: "
-                       "the chain was rewritten, truncated or deleted")]
+                       "the chain was rewritten, truncated or deleted",
+                       f"{shown}: kế hoạch {anchor.plan} có {anchor.rows} dòng, dòng cuối "
+                       f"{anchor.head[:12]}…; cơ sở dữ liệu có {have} dòng và không có dòng đó: "
+                       "chuỗi đã bị viết lại, cắt bớt hoặc xóa")]
     plan, number = found
     if plan != anchor.plan:
         return [Broken("anchor", where, f"the anchored row of plan {anchor.plan} now belongs to "
-                       f"plan {plan}: rows were moved between plans")]
+                       f"plan {plan}: rows were moved between plans",
+                       f"{shown}: dòng đối chiếu của kế hoạch {anchor.plan} nay thuộc kế hoạch "
+                       f"{plan}: dòng đã bị chuyển giữa các kế hoạch")]
     if number != anchor.rows:
         return [Broken("anchor", where, f"plan {anchor.plan} had {anchor.rows} rows up to "
                        f"{anchor.head[:12]}…; the database has {number}: rows were inserted or "
-                       "deleted before it")]
+                       "deleted before it", f"{shown}: kế hoạch {anchor.plan} có {anchor.rows} dòng "
+                       f"đến dòng {anchor.head[:12]}…; cơ sở dữ liệu có {number}: có dòng đã bị "
+                       "chèn thêm hoặc xóa trước nó")]
     return []
 
 
@@ -485,3 +513,10 @@ def describe(anchor: Anchor) -> str:
     if anchor.source == "temporal":
         return f"Temporal anchor of {anchor.at:%d/%m/%Y %H:%M} UTC ({anchor.reference})"
     return f"{anchor.source} anchor {anchor.reference} ({anchor.at:%d/%m/%Y})"
+
+
+def describe_in_vietnamese(anchor: Anchor) -> str:
+    if anchor.source == "temporal":
+        return (f"Mốc đối chiếu lưu trên Temporal lúc {anchor.at:%H:%M} UTC ngày "
+                f"{anchor.at:%d/%m/%Y} ({anchor.reference})")
+    return f"Mốc đối chiếu trong bản tổng hợp tuần {anchor.reference} ({anchor.at:%d/%m/%Y})"

@@ -62,7 +62,7 @@ def audit_verify(
         raise fail(str(error)) from None
     verified = audit.verify(plan, anchors)
     for note in notes:
-        err.print(note, markup=False, highlight=False)
+        err.print(str(note), markup=False, highlight=False)
     if verified.unlogged_archives:
         err.print(f"{verified.unlogged_archives} archived histories predate the logging of "
                   "archives: checked against their own SHA-256 only", markup=False,

@@ -9,6 +9,7 @@ import email
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -42,11 +43,23 @@ def export(rows: Sequence[AuditEvent], format: str) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something `verify` could not check: in English for the command, in Vietnamese for
+    the auditor's page."""
+
+    english: str
+    vietnamese: str
+
+    def __str__(self) -> str:
+        return self.english
+
+
 async def gather_anchors(config: Settings, audit: AuditLog, digests: list[Path], *,
-                         temporal: bool) -> tuple[list[Anchor], list[str]]:
+                         temporal: bool) -> tuple[list[Anchor], list[Note]]:
     """(the anchors, notes on those that could not be read). ValueError: a digest file that
     carries no anchor."""
-    anchors, notes = audit.recorded_anchors(), []
+    anchors, notes = audit.recorded_anchors(), list[Note]()
     for path in digests:
         found = anchors_in(digest_text(path), str(path))
         if not found:
@@ -57,12 +70,16 @@ async def gather_anchors(config: Settings, audit: AuditLog, digests: list[Path],
         try:
             kept = await temporal_anchors(await connect(config))
         except Unreachable as error:
-            notes.append(f"Temporal anchors not checked: {error}")
+            notes.append(Note(f"Temporal anchors not checked: {error}",
+                              "Chưa đối chiếu được các mốc lưu trên Temporal: không kết nối "
+                              "được máy chủ Temporal."))
         else:
             anchors += kept
             if not kept:
-                notes.append("Temporal holds no anchors yet (the daily schedule or `dondoc "
-                             "audit anchor` records them)")
+                notes.append(Note("Temporal holds no anchors yet (the daily schedule or "
+                                  "`dondoc audit anchor` records them)",
+                                  "Temporal chưa lưu mốc đối chiếu nào (lịch hằng ngày hoặc "
+                                  "lệnh dondoc audit anchor ghi các mốc này)."))
     return anchors, notes
 
 

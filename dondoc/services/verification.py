@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dondoc.services.audit import gather_anchors
+from dondoc.services.audit import Note, gather_anchors
 from dondoc.services.identity import require
 from dondoc.settings import Settings
 from plans.access import EVERY_PLAN, Principal, Target
@@ -13,7 +13,7 @@ from storage.audit import AuditLog, Verified
 
 
 async def verify(config: Settings, audit: AuditLog, principal: Principal,
-                 plan: str | None) -> tuple[Verified, list[str]]:
+                 plan: str | None) -> tuple[Verified, list[Note]]:
     """The result of every check of the plan's rows (all plans' when None), with notes on the
     anchors that could not be read; NotAllowed unless the principal may audit."""
     require(principal, "audit", Target(plan=plan or EVERY_PLAN))

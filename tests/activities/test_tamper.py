@@ -5,6 +5,7 @@ SQLite file) `verify` fails and names the check, or the anchor, that caught it."
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,8 @@ def insider(audit: AuditLog) -> Iterator[Connection]:
 
 def checks(audit: AuditLog, anchors: list[Anchor] | None = None) -> set[str]:
     verified = audit.verify(anchors=anchors or [])
+    for finding in verified.findings:  # the auditor's page shows each in Vietnamese
+        assert re.search("[ạảãáàâầấậẩẫăằắặẳẵđêềếệểễôồốộổỗơờớợởỡưừứựửữ]", finding.vietnamese), finding
     return {finding.check for finding in verified.findings}
 
 

@@ -26,6 +26,7 @@ from dondoc.services.signin import (
 from dondoc.settings import Settings
 from dondoc.web.app import create_app
 from dondoc.web.context import WebContext
+from plans.access import Grant
 from plans.links import NoticeLinks
 from storage.audit import AuditLog
 from storage.signin import SignInCodes
@@ -253,3 +254,43 @@ def test_the_sign_in_link_leads_back_to_the_page_that_asked_for_it(app: App) -> 
     assert f'href="https://dondoc.test{link.group(1)}"' in message.html
     answer = app.client.get(link.group(1), follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/viec/web/BA/HL"
+
+
+def test_the_auditor_reads_a_broken_log_and_what_was_not_checked_in_vietnamese(
+        tmp_path: Path) -> None:
+    """A row edited past the triggers, Temporal out of reach: the page says both in Vietnamese,
+    each finding with the check's code the command prints."""
+    from sqlalchemy import text
+
+    from tests.activities.servers import free_port
+    from tests.activities.test_audit import LIFE, event
+
+    database = f"sqlite:///{tmp_path / 'dondoc.db'}"
+    upgrade(database)
+    engine = create_engine(database)
+    audit = AuditLog(engine)
+    for seq, (kind, actor, details) in enumerate(LIFE, start=1):
+        audit.append(event("p/T1", seq, kind, actor, details))
+    with engine.begin() as db:
+        for (name,) in db.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")):
+            db.execute(text(f'DROP TRIGGER "{name}"'))
+        db.execute(text("UPDATE audit_events SET actor = 'someone else' WHERE id = 3"))
+    settings = Settings(state_dir=tmp_path, database_url=database, session_key="s" * 40,
+                        temporal_address=f"127.0.0.1:{free_port()}")
+    clock, outbox = Clock(), Outbox()
+    directory = Directory({HEAD.account: HEAD}, {HEAD.account: (Grant(role="auditor"),)})
+    signin = SignIn(codes=SignInCodes(engine), directory=directory, send=outbox, audit=audit,
+                    secret=b"k" * 32, lifetime=settings.signin_code_lifetime,
+                    link_base="https://dondoc.test")
+    web = WebContext(settings=settings, session_key=b"s" * 40, audit_key=None, engine=engine,
+                     directory=directory, signin=signin, clock=clock, link_key=b"r" * 32)
+    with TestClient(create_app(web), base_url="https://testserver") as client:
+        auditor = App(client, clock, outbox, web)
+        auditor.sign_in()
+        page = client.get("/kiem-tra?plan=p").text
+    assert "Nhật ký không còn nguyên vẹn: 1 điểm kiểm tra không đạt" in page
+    assert ("Dòng 3 (p/T1): nội dung không khớp mã băm của nó: đã bị sửa, chèn thêm hoặc "
+            "chuyển từ kế hoạch khác bởi người không có khóa nhật ký") in page
+    assert "[row-hash]" in page
+    assert "Chưa đối chiếu được các mốc lưu trên Temporal" in page
+    assert "not checked" not in page and "its content" not in page
