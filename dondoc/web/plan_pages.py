@@ -6,6 +6,7 @@ table, and renders; every form is POST-redirect-GET with the session's CSRF toke
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from pathlib import Path
@@ -75,6 +76,15 @@ def uploads(web: WebContext) -> Path:
     return web.settings.state_dir / "uploads" / "plans"
 
 
+def prune_uploads(folder: Path, *, before: float) -> None:
+    """Forget uploads older than a session: a preview is only applied from the session that
+    uploaded it, and an applied version lives on in its plan's record."""
+    for old in folder.glob("*.yaml"):
+        with contextlib.suppress(FileNotFoundError):  # another request pruned it meanwhile
+            if old.stat().st_mtime < before:
+                old.unlink()
+
+
 # -- the plans, and a new version's upload ------------------------------------------------------
 
 
@@ -129,6 +139,8 @@ async def upload(request: Request, form: FormData) -> Response:
     version = hashlib.sha256(text.encode()).hexdigest()
     folder = uploads(web)
     folder.mkdir(parents=True, exist_ok=True)
+    await blocking(prune_uploads, folder,
+                   before=(web.clock() - web.settings.session_absolute).timestamp())
     kept = folder / f"{version}.yaml"
     if not kept.exists():
         temporary = folder / f".{version}.tmp"

@@ -7,6 +7,8 @@ cancels with a reason; reads the KPIs against their targets. A unit head gets no
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -176,8 +178,14 @@ def test_the_office_uploads_a_new_version_sees_its_problem_then_its_difference_a
     assert f"{line} |     lead: [CPP]" in quoted  # the line as written
     screenshots(site.browser, "ke-hoach-loi")
 
+    # An upload from a day ago, never applied: the next upload forgets it.
+    stale = site.stack.state / "uploads" / "plans" / f"{'0' * 64}.yaml"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("plan: {}", "utf-8")
+    os.utime(stale, (time.time() - 86_400,) * 2)
     text = upload(site, plan(today, version=2), "vp-v2.yaml")
     assert "1 nhiệm vụ thêm mới · 1 thay đổi · 1 bị hủy · 1 giữ nguyên" in text
+    assert not stale.exists() and len(list(stale.parent.glob("*.yaml"))) == 1
     added = site.browser.find_element(By.CSS_SELECTOR, ".diff-added").text
     assert "Giám sát an toàn thông tin tại các trạm y tế" in added
     assert "Chủ trì: Trung tâm Y tế Cẩm Phả" in added
