@@ -40,6 +40,11 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
+import rawstorm  # noqa: E402
+from stormprofile import Phase, history_shape  # noqa: E402
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+
 from dondoc.devserver import DevServer  # noqa: E402
 from tests.activities.servers import FakeZalo, free_port, zalo_server  # noqa: E402
 
@@ -193,6 +198,8 @@ def main() -> int:
     parser.add_argument("--state-dir", type=Path, default=None, help="keep the state here")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy the first worker during the storm into this SVG")
+    parser.add_argument("--no-raw", action="store_true",
+                        help="skip the raw Temporal storm (bench/rawstorm.py) that follows")
     args = parser.parse_args()
     # SIGTERM (a `timeout`, a CI runner) unwinds like Ctrl-C: the servers and workers stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -212,7 +219,7 @@ def storm(args: argparse.Namespace, state: Path) -> int:
     controller.start()
     zalo = TimedZalo()
     zalo.arrivals = arrivals
-    server = DevServer(state, port=free_port(), ui_port=free_port())
+    server = DevServer(state, port=free_port(), ui_port=free_port(), metrics_port=free_port())
     workers: list[subprocess.Popen[bytes]] = []
     with zalo_server(zalo) as zalo_url:
         env = {**os.environ, "DONDOC_STATE_DIR": str(state),
@@ -226,6 +233,8 @@ def storm(args: argparse.Namespace, state: Path) -> int:
         try:
             server.start()
             asyncio.run(server.wait_ready())
+            assert server.process is not None and server.metrics_port is not None
+            print(f"uptime before: {uptime()}", flush=True)
             at = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=lead)
             (state / "bao.yaml").write_text(plan_yaml(n, units, at + timedelta(hours=1)), "utf-8")
             (state / "lien-he.yaml").write_text(contacts_yaml(units, args.zalo), "utf-8")
@@ -241,6 +250,9 @@ def storm(args: argparse.Namespace, state: Path) -> int:
                 log = (state / f"worker-{i}.log").open("ab")
                 workers.append(subprocess.Popen([DONDOC, "worker"], env=env, stdout=log,
                                                 stderr=log))
+            pids = {"worker": workers[0].pid, "server": server.process.pid, "bench": os.getpid()}
+            loading = Phase("dondoc, load to the instant", pids, server.metrics_port)
+            loading.begin()
             began = time.time()
             loaded = subprocess.run([DONDOC, "load", str(state / "bao.yaml"), "--contacts",
                                      str(state / "lien-he.yaml")], env=env, capture_output=True,
@@ -250,12 +262,12 @@ def storm(args: argparse.Namespace, state: Path) -> int:
                 return 1
             load_s = time.time() - began
             print(f"storm: n={n} units={units} zalo={args.zalo:.0%} workers={args.workers} "
-                  f"cores={os.cpu_count()} load={load_s:.1f} s ({n / load_s:.0f} starts/s)",
-                  flush=True)
+                  f"cores={os.cpu_count()} lead={lead:.0f} s load={load_s:.1f} s "
+                  f"({n / load_s:.0f} starts/s)", flush=True)
             db, ready_at = state / "dondoc.db", None
-            peak = 0
+            peak = Peak(workers)
             while time.time() < at.timestamp():
-                peak = max(peak, sum(rss_kib(w.pid) for w in workers))
+                peak.sample()
                 if ready_at is None and started(db) >= n:
                     ready_at = time.time()
                 time.sleep(0.5)
@@ -263,26 +275,34 @@ def storm(args: argparse.Namespace, state: Path) -> int:
             print(f"at the storm instant: {ready}/{n} occurrences had started"
                   + (f" ({ready_at - began:.0f} s after the load began)" if ready_at else
                      " (the rest start late: raise --lead)"), flush=True)
+            loading.end()
+            storming = Phase("dondoc, the storm", pids, server.metrics_port)
+            storming.begin()
             profiler = None
             if args.profile:
                 profiler = subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "-p",
                      str(workers[0].pid), "-o", str(args.profile), "--nonblocking",
                      "-d", str(int(timeout))])
-            give_up = time.time() + timeout
-            while len(arrivals.times) < n and time.time() < give_up:
-                peak = max(peak, sum(rss_kib(w.pid) for w in workers))
-                if any(w.poll() is not None for w in workers):
-                    print("a worker exited; see its log in the state folder", file=sys.stderr)
-                    break
-                time.sleep(0.5)
+            wait_for(arrivals, n, time.time() + timeout, peak)
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait()
-            report(arrivals, at.timestamp(), n, peak)
+            storming.end()
+            ours = report("dondoc", arrivals, at.timestamp(), n, peak.kib)
+            shape = asyncio.run(history_of(server.address, "WorkflowType = 'OccurrenceWorkflow'"))
+            print(loading.report(n), storming.report(n), f"one occurrence's history: {shape}",
+                  sep="\n", flush=True)
+            stop(workers)
+            raw = Arrivals()
+            mailbox.arrivals = raw
+            sample = arrivals.sample or b"Subject: neo\r\n\r\nneo\r\n"
+            if not args.no_raw:
+                raw_storm(args, n, lead, timeout, state, env, server, smtp_port, sample, raw,
+                          ours)
+            print(f"uptime after: {uptime()}", flush=True)
             mailbox.counting = False
             count = args.anchor or min(n, 2000)
-            sample = arrivals.sample or b"Subject: neo\r\n\r\nneo\r\n"
             fresh = smtplib_anchor(smtp_port, sample, count, reuse=False)
             reused = smtplib_anchor(smtp_port, sample, count, reuse=True)
             rate = rate_of(arrivals, at.timestamp())
@@ -292,16 +312,96 @@ def storm(args: argparse.Namespace, state: Path) -> int:
                   f"({rate / reused:.2f}x of the one-connection loop)")
             return 0 if len(arrivals.times) >= n else 1
         finally:
-            for worker in workers:
-                if worker.poll() is None:
-                    worker.send_signal(signal.SIGTERM)
-            for worker in workers:
-                try:
-                    worker.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            stop(workers)
             server.stop()
             controller.stop()
+
+
+def raw_storm(args: argparse.Namespace, n: int, lead: float, timeout: float, state: Path,
+              env: dict[str, str], server: DevServer, smtp_port: int, sample: bytes,
+              arrivals: Arrivals, ours: Figures) -> None:
+    """The same storm as raw Temporal workflows (bench/rawstorm.py) on the same server."""
+    assert server.process is not None and server.metrics_port is not None
+    (state / "raw-message.eml").write_bytes(sample)
+    log = (state / "raw-worker.log").open("ab")
+    worker = subprocess.Popen([sys.executable, str(Path(__file__).with_name("rawstorm.py")),
+                               server.address, "raw", str(smtp_port),
+                               str(state / "raw-message.eml")], env=env, stdout=log, stderr=log)
+    try:
+        pids = {"worker": worker.pid, "server": server.process.pid, "bench": os.getpid()}
+        loading = Phase("raw, load to the instant", pids, server.metrics_port)
+        loading.begin()
+        began = time.time()
+        at = datetime.now(HCM).replace(microsecond=0) + timedelta(seconds=lead)
+        asyncio.run(rawstorm.start(server.address, "raw", at, n))
+        load_s = time.time() - began
+        print(f"raw: n={n} lead={lead:.0f} s start={load_s:.1f} s ({n / load_s:.0f} starts/s)",
+              flush=True)
+        peak = Peak([worker])
+        while time.time() < at.timestamp():
+            peak.sample()
+            time.sleep(0.5)
+        loading.end()
+        storming = Phase("raw, the storm", pids, server.metrics_port)
+        storming.begin()
+        wait_for(arrivals, n, time.time() + timeout, peak)
+        storming.end()
+        theirs = report("raw", arrivals, at.timestamp(), n, peak.kib)
+        shape = asyncio.run(history_of(server.address, "WorkflowType = 'RawReminder'"))
+        print(loading.report(n), storming.report(n), f"one raw workflow's history: {shape}",
+              sep="\n", flush=True)
+        if theirs.delivered:
+            print(f"dondoc / raw: time to the last delivery {ours.last / theirs.last:.2f}x, "
+                  f"lateness p50 {ours.p50 / max(theirs.p50, 1e-3):.2f}x, "
+                  f"p99 {ours.p99 / max(theirs.p99, 1e-3):.2f}x, "
+                  f"deliveries/s {ours.rate / max(theirs.rate, 1e-3):.2f}x", flush=True)
+    finally:
+        stop([worker])
+
+
+@dataclass
+class Peak:
+    """The highest summed RSS of some processes, sampled."""
+
+    processes: list[subprocess.Popen[bytes]]
+    kib: int = 0
+
+    def sample(self) -> None:
+        self.kib = max(self.kib, sum(rss_kib(p.pid) for p in self.processes))
+
+
+def wait_for(arrivals: Arrivals, n: int, give_up: float, peak: Peak) -> None:
+    while len(arrivals.times) < n and time.time() < give_up:
+        peak.sample()
+        if any(p.poll() is not None for p in peak.processes):
+            print("a worker exited; see its log in the state folder", file=sys.stderr)
+            return
+        time.sleep(0.5)
+
+
+def stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+async def history_of(address: str, query: str) -> str:
+    """The event types of one workflow's history (the first the query lists)."""
+    client = await Client.connect(address)
+    async for listed in client.list_workflows(query, limit=1):
+        history = await client.get_workflow_handle(listed.id).fetch_history()
+        return history_shape([EventType.Name(e.event_type) for e in history.events])
+    return "(none)"
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def rate_of(arrivals: Arrivals, at: float) -> float:
@@ -310,23 +410,35 @@ def rate_of(arrivals: Arrivals, at: float) -> float:
     return len(arrivals.times) / max(max(arrivals.times) - at, 1e-3)
 
 
-def report(arrivals: Arrivals, at: float, n: int, peak_kib: int) -> None:
+@dataclass(frozen=True)
+class Figures:
+    delivered: int
+    last: float
+    p50: float
+    p99: float
+    rate: float
+
+
+def report(who: str, arrivals: Arrivals, at: float, n: int, peak_kib: int) -> Figures:
     got = len(arrivals.times)
     if not got:
-        print(f"delivered 0/{n}")
-        return
+        print(f"{who}: delivered 0/{n}")
+        return Figures(0, math.inf, math.inf, math.inf, 0.0)
     lateness = [t - at for t in arrivals.times]
     per_notice = Counter(arrivals.notices)
     ids = Counter(i for i in arrivals.message_ids if i)
     by_zalo = sum(r.startswith("zalo:") for r in arrivals.recipients)
-    print(f"delivered {len(per_notice)} distinct notices of {n}, {got} messages ({by_zalo} "
-          f"by Zalo); duplicates: {sum(c - 1 for c in per_notice.values())} by recipient and "
-          f"subject, "
-          f"{sum(c - 1 for c in ids.values())} by Message-ID")
-    print(f"time to the last delivery: {max(lateness):.1f} s; lateness p50 "
-          f"{percentile(lateness, 0.5):.1f} s, p99 {percentile(lateness, 0.99):.1f} s; "
-          f"{rate_of(arrivals, at):.1f} deliveries/s; worker peak RSS {peak_kib / 1024:.0f} MiB",
-          flush=True)
+    figures = Figures(got, max(lateness), percentile(lateness, 0.5),
+                      percentile(lateness, 0.99), rate_of(arrivals, at))
+    # The raw storm sends one sample message, Message-ID and all, to every recipient.
+    by_id = f", {sum(c - 1 for c in ids.values())} by Message-ID" if who == "dondoc" else ""
+    print(f"{who}: delivered {len(per_notice)} distinct notices of {n}, {got} messages "
+          f"({by_zalo} by Zalo); duplicates: {sum(c - 1 for c in per_notice.values())} by "
+          f"recipient and subject{by_id}")
+    print(f"{who}: time to the last delivery: {figures.last:.1f} s; lateness p50 "
+          f"{figures.p50:.1f} s, p99 {figures.p99:.1f} s; {figures.rate:.1f} deliveries/s; "
+          f"worker peak RSS {peak_kib / 1024:.0f} MiB", flush=True)
+    return figures
 
 
 if __name__ == "__main__":

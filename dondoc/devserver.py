@@ -37,6 +37,7 @@ class DevServer:
     port: int = 7233
     ui_port: int = 8233
     process: subprocess.Popen[bytes] | None = None
+    metrics_port: int | None = None  # the server's Prometheus /metrics (benchmarks)
 
     @property
     def address(self) -> str:
@@ -56,7 +57,8 @@ class DevServer:
             [temporal_binary(), "server", "start-dev",
              "--db-filename", str(self.state_dir / "temporal.db"),
              "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
-             "--log-level", "warn", "--namespace", "default"],
+             "--log-level", "warn", "--namespace", "default",
+             *(["--metrics-port", str(self.metrics_port)] if self.metrics_port else [])],
             stdout=log, stderr=log, start_new_session=True,
         )
         (self.state_dir / DEV_FILE).write_text(json.dumps(
