@@ -198,6 +198,9 @@ def main() -> int:
     parser.add_argument("--state-dir", type=Path, default=None, help="keep the state here")
     parser.add_argument("--profile", type=Path, default=None,
                         help="py-spy the first worker during the storm into this SVG")
+    parser.add_argument("--sqlite-pragma", action="append", default=[],
+                        help="PRAGMA=VALUE for the dev server's SQLite file, instead of "
+                        "dondoc's (repeatable; journal_mode=delete: as before the WAL)")
     parser.add_argument("--no-raw", action="store_true",
                         help="skip the raw Temporal storm (bench/rawstorm.py) that follows")
     args = parser.parse_args()
@@ -220,6 +223,7 @@ def storm(args: argparse.Namespace, state: Path) -> int:
     zalo = TimedZalo()
     zalo.arrivals = arrivals
     server = DevServer(state, port=free_port(), ui_port=free_port(), metrics_port=free_port())
+    server.sqlite_pragmas = tuple(args.sqlite_pragma) or server.sqlite_pragmas
     workers: list[subprocess.Popen[bytes]] = []
     with zalo_server(zalo) as zalo_url:
         env = {**os.environ, "DONDOC_STATE_DIR": str(state),

@@ -38,6 +38,9 @@ class DevServer:
     ui_port: int = 8233
     process: subprocess.Popen[bytes] | None = None
     metrics_port: int | None = None  # the server's Prometheus /metrics (benchmarks)
+    # Write-ahead log: readers no longer wait for the writer (in a storm the server's SQLite
+    # time was mostly reads of workflows queued behind writes); commits stay as durable.
+    sqlite_pragmas: tuple[str, ...] = ("journal_mode=wal",)
 
     @property
     def address(self) -> str:
@@ -58,7 +61,8 @@ class DevServer:
              "--db-filename", str(self.state_dir / "temporal.db"),
              "--ip", "127.0.0.1", "--port", str(self.port), "--ui-port", str(self.ui_port),
              "--log-level", "warn", "--namespace", "default",
-             *(["--metrics-port", str(self.metrics_port)] if self.metrics_port else [])],
+             *(["--metrics-port", str(self.metrics_port)] if self.metrics_port else []),
+             *(arg for pragma in self.sqlite_pragmas for arg in ("--sqlite-pragma", pragma))],
             stdout=log, stderr=log, start_new_session=True,
         )
         (self.state_dir / DEV_FILE).write_text(json.dumps(
