@@ -123,12 +123,13 @@ def one_line(error: Exception) -> typer.Exit:
     """The exit of an error a user can fix; any other is raised again. The modules of these
     errors are imported once one happened, not at every start."""
     from dondoc.services.identity import NotAllowed
+    from dondoc.services.load import LoadInterrupted
     from dondoc.services.operate import Refused
     from dondoc.services.read import RecordElsewhere, UnknownRef
     from dondoc.temporal import Unreachable
     from workflows.search_attributes import NotAnId
 
-    if isinstance(error, Unreachable | UnknownRef | RecordElsewhere):
+    if isinstance(error, Unreachable | UnknownRef | RecordElsewhere | LoadInterrupted):
         return fail(str(error))
     if isinstance(error, NotAnId):
         return fail(str(error), 2)

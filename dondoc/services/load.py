@@ -112,6 +112,23 @@ class LoadSummary:
 
 
 
+class LoadInterrupted(Exception):
+    """A Temporal request failed midway (the server stopped, overloaded past its deadline).
+    What was done stays done and the rest was not tried; the plan's record is not saved, so
+    loading the same file again finishes the job and leaves alone what already runs."""
+
+    def __init__(self, summary: LoadSummary, total: int, error: RPCError) -> None:
+        self.summary, self.total = summary, total
+        reason = error.message or (error.status.name if error.status else "no answer")
+        super().__init__(
+            f"load of {summary.plan} stopped: a request to Temporal failed ({reason}); "
+            f"{summary.count('started')} started, {summary.count('amended')} amended, "
+            f"{summary.count('cancelled')} cancelled, "
+            f"{summary.count('unchanged') + summary.count('exists')} already running, "
+            f"{total - len(summary.outcomes)} not done; run the same command again to finish "
+            "(it leaves alone what is already done)")
+
+
 @dataclass(frozen=True)
 class Change:
     occurrence: Occurrence  # as the new version specifies it
@@ -202,11 +219,15 @@ async def load(
     items = inputs(loaded)
     version = items[0].plan_version if items else plan_version(loaded.text)
     summary = LoadSummary(plan=plan_id, version=version)
-    await register_search_attributes(client, client.namespace)
-    previous = await full_record(client, plan_id, kept) or PlanRecord(plan_id=plan_id)
+    try:
+        await register_search_attributes(client, client.namespace)
+        previous = await full_record(client, plan_id, kept) or PlanRecord(plan_id=plan_id)
+    except RPCError as error:
+        raise LoadInterrupted(summary, len(items), error) from None
     diff = difference(previous.occurrences, {i.occurrence.ref: i.spec_hash for i in items})
     changed, added = set(diff.changed), set(diff.added)
     gate = asyncio.Semaphore(concurrency)
+    failed: list[RPCError] = []  # the first failure stops the load: the rest is not tried
 
     def done(ref: str, outcome: LoadOutcome) -> None:
         summary.outcomes[ref] = outcome
@@ -216,40 +237,65 @@ async def load(
     async def one(item: OccurrenceInput) -> None:
         ref = item.occurrence.ref
         async with gate:
-            if ref in changed:
-                outcome: LoadOutcome = "amended" if dry_run else await _amend(client, item,
-                                                                              principal)
-            elif ref in added:
-                outcome = "started" if dry_run else await _start(client, item, task_queue)
-            else:
-                outcome = "unchanged"
+            if failed:
+                return
+            try:
+                if ref in changed:
+                    outcome: LoadOutcome = "amended" if dry_run else await _amend(
+                        client, item, principal)
+                elif ref in added:
+                    outcome = "started" if dry_run else await _start(client, item, task_queue)
+                else:
+                    outcome = "unchanged"
+            except RPCError as error:
+                failed.append(error)
+                return
         if outcome == "started" and item.occurrence.due and item.occurrence.due < now:
             summary.past_due.append(ref)
         done(ref, outcome)
 
     async def remove(ref: str) -> None:
         async with gate:
-            if not dry_run:
-                await _cancel(client, ref, ActorReason(
-                    by=loaded.plan.roles.office, principal=principal,
-                    reason=f"removed from plan {plan_id} (version {version})"))
+            if failed:
+                return
+            try:
+                if not dry_run:
+                    await _cancel(client, ref, ActorReason(
+                        by=loaded.plan.roles.office, principal=principal,
+                        reason=f"removed from plan {plan_id} (version {version})"))
+            except RPCError as error:
+                failed.append(error)
+                return
         done(ref, "cancelled")
 
     await asyncio.gather(*(one(i) for i in items),
                          *(remove(ref) for ref in diff.cancelled))
-    if not dry_run:
-        occurrences = {i.occurrence.ref: i.spec_hash for i in items}
-        waits_for = {i.occurrence.ref: i.occurrence.waits_for for i in items
-                     if i.occurrence.waits_for}
-        maps: dict[str, Any] = {"occurrences": occurrences, "waits_for": waits_for}
-        if kept is not None:
-            maps = {"occurrences_sha256": kept.keep(plan_id, occurrences, waits_for),
-                    "occurrence_count": len(occurrences)}
-        await save_plan_record(client, PlanRecord(
-            plan_id=plan_id, version=version, **maps, context=plan_context(loaded.plan),
-            file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
-            previous_version=previous.version), task_queue)
+    try:
+        if failed:
+            raise failed[0]
+        if not dry_run:
+            await _save(client, loaded, items, summary, previous, kept, task_queue)
+    except RPCError as error:
+        raise LoadInterrupted(summary, len(items) + len(diff.cancelled), error) from None
     return summary
+
+
+async def _save(client: Client, loaded: Loaded, items: list[OccurrenceInput],
+                summary: LoadSummary, previous: PlanRecord, kept: LoadedOccurrences | None,
+                task_queue: str) -> None:
+    """The plan's record: what this version holds, for the next version's difference."""
+    plan_id = summary.plan
+    occurrences = {i.occurrence.ref: i.spec_hash for i in items}
+    waits_for = {i.occurrence.ref: i.occurrence.waits_for for i in items
+                 if i.occurrence.waits_for}
+    maps: dict[str, Any] = {"occurrences": occurrences, "waits_for": waits_for}
+    if kept is not None:
+        maps = {"occurrences_sha256": kept.keep(plan_id, occurrences, waits_for),
+                "occurrence_count": len(occurrences)}
+    await save_plan_record(client, PlanRecord(
+        plan_id=plan_id, version=summary.version, **maps, context=plan_context(loaded.plan),
+        file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
+        previous_version=previous.version), task_queue)
 
 
 async def _amend(client: Client, item: OccurrenceInput, principal: Principal) -> LoadOutcome:
