@@ -234,6 +234,10 @@ def storm(args: argparse.Namespace, state: Path) -> int:
                "DONDOC_ZALO_REFRESH_TOKEN": "refresh-0",
                "DONDOC_ZALO_OA_BASE_URL": zalo_url, "DONDOC_ZNS_BASE_URL": zalo_url,
                "DONDOC_ZALO_OAUTH_BASE_URL": zalo_url}
+        # Workers read compiled bytecode, as an installed package does: the sandbox imports the
+        # workflow's module again for every new workflow, and without its .pyc it compiled
+        # the source each time (a quarter of the worker's time in a 10,000 storm here).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         try:
             server.start()
             asyncio.run(server.wait_ready())
@@ -258,11 +262,14 @@ def storm(args: argparse.Namespace, state: Path) -> int:
             loading = Phase("dondoc, load to the instant", pids, server.metrics_port)
             loading.begin()
             began = time.time()
-            loaded = subprocess.run([DONDOC, "load", str(state / "bao.yaml"), "--contacts",
-                                     str(state / "lien-he.yaml")], env=env, capture_output=True,
-                                    text=True)
-            if loaded.returncode != 0:
+            for _ in range(3):  # a load Temporal cut short finishes when run again
+                loaded = subprocess.run([DONDOC, "load", str(state / "bao.yaml"), "--contacts",
+                                         str(state / "lien-he.yaml")], env=env,
+                                        capture_output=True, text=True)
+                if loaded.returncode == 0:
+                    break
                 print(loaded.stdout[-2000:], loaded.stderr[-2000:], file=sys.stderr)
+            else:
                 return 1
             load_s = time.time() - began
             print(f"storm: n={n} units={units} zalo={args.zalo:.0%} workers={args.workers} "
