@@ -109,7 +109,9 @@ def adversarial() -> dict[str, list[str]]:
              "1/", "hằng quý hoặc ", "Quý I/2025; ", "İ", "29-21/9 ",
              # the families of issue 10's third round
              "10 ngày làm việc đầu tiên của tháng tiếp theo ", "03 tháng trước ngày ", "tháng tư ",
-             "trong 30 ngày kể từ ngày kết thúc quý và ", "ngày mùng 5 ", "7-10 ngày "]
+             "trong 30 ngày kể từ ngày kết thúc quý và ", "ngày mùng 5 ", "7-10 ngày ",
+             # the fourth round's grammar of periods: runs of what its Earley parse reads
+             "ngày thứ ", "thứ Hai tuần sau ", "05 ngày đầu tiên của tháng ", "báo cáo quý, "]
     out: dict[str, list[str]] = {}
     for size, label in ((400, "400 characters (the cap)"), (10_240, "10 KB"), (1 << 20, "1 MiB")):
         out[label] = [(seed * (size // len(seed) + 1))[:size] for seed in seeds]

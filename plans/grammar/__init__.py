@@ -7,7 +7,9 @@ reason, not a date.
 How it reads a cell: `lexer` normalizes it (NFC, one space for any run of whitespace) and turns
 it into typed tokens; `structure` parses the token classes with a lark grammar into parts joined
 by separators ("; ", ", ", "và", "sau đó") and an ad hoc tail ("hoặc đột xuất"); `passes` reads
-each part; the semantic step here puts the parts together (`all`, `then`, `or_ad_hoc`).
+each part: the days counted from a period ("15 ngày kể từ ngày kết thúc quý") by the lark grammar
+of `periods` and its transformer, every other family by ordered regex passes; the semantic step
+here puts the parts together (`all`, `then`, `or_ad_hoc`).
 """
 
 from __future__ import annotations

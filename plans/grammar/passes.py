@@ -46,6 +46,7 @@ from plans.deadline import (
 )
 from plans.grammar.lexer import MAX_YEAR, MIN_YEAR, fold, lower_each
 from plans.grammar.lexicon import FILLER_SYLLABLES, LEAVABLE_WORDS
+from plans.grammar.periods import AfterPeriod, DayOfPeriod, NotRead, read_days_of_period
 
 __all__ = ["read_part"]
 
@@ -323,28 +324,6 @@ def _counts_in_words(scan: _Scan) -> None:
         scan.rewrite(match.start(), match.end(), str(value))
 
 
-_NEXT_WEEKDAY = re.compile(
-    r"(?:(?:hang|moi)\s*tuan\s*,?\s*)?(?:bao cao\s*)?(?:truoc|cham nhat(?:\s*(?:la|vao))?|vao)?\s*"
-    r"(?:ngay\s*)?(?:thu\s*(?P<day>hai|ba|tu|nam|sau|bay|[2-7])|(?P<sunday>chu nhat))(?!\w)\s*"
-    r"(?:cua\s*)?tuan\s*(?:sau|ke tiep|tiep theo|lien sau|lien ke)(?!\w)"
-    r"(?:\s*,?\s*(?:hang|moi)\s*tuan)?"
-)
-_WEEKDAY = {"hai": 1, "ba": 2, "tu": 3, "nam": 4, "sau": 5, "bay": 6}
-
-
-def _next_weekday(scan: _Scan) -> int | None:
-    """"trước thứ Hai tuần sau": each week's work, due that many days after the week ends."""
-    if "tuan" not in scan.folded:
-        return None
-    for match in scan.matches(_NEXT_WEEKDAY):
-        scan.take(match.start(), match.end())
-        if match.group("sunday"):
-            return 7
-        day = match.group("day")
-        return _WEEKDAY.get(day) or int(day) - 1
-    return None
-
-
 # -- passes -----------------------------------------------------------------------------------
 
 _CITATION = re.compile(
@@ -445,49 +424,6 @@ def _relative(scan: _Scan) -> _Relative | None:
         n, unit = int(match.group("n") or match.group("n2")), match.group("unit") or "ngay"
         within, working, months = _allowed(n, unit, bool(match.group("work")))
         return _Relative(within, working, months, event, own)
-    return None
-
-
-# "trong vòng 10 ngày làm việc đầu tiên của tháng tiếp theo", "vào ngày làm việc thứ hai của tháng
-# tiếp theo": counted from the end of each period, as "N ngày kể từ ngày kết thúc tháng".
-_FIRST_DAYS_NEXT = re.compile(
-    r"(?:(?P<n>\d{1,3})\s*ngay(?P<work>\s*lam viec)?\s*dau(?:\s*tien)?"
-    r"|ngay\s*(?P<work2>lam viec)\s*thu\s*(?P<nth>\d{1,2}|hai|ba|tu|nam|sau|bay|tam|chin|muoi))"
-    r"\s*(?:cua\s*)?(?P<period>thang|qu[yi]|nam)\s*(?:sau|tiep theo|ke tiep)(?![a-z])"
-)
-_NTH = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
-
-
-def _first_days_next(scan: _Scan) -> tuple[Every, int, bool] | None:
-    """(the period, how many days after it ends, whether they are working days)."""
-    for match in scan.matches(_FIRST_DAYS_NEXT, "dau", "lam viec thu"):
-        nth = match.group("nth")
-        n = int(match.group("n") or _NTH.get(nth or "", 0) or nth)
-        scan.take(match.start(), match.end())
-        return (_PERIOD_OF[match.group("period")], n,
-                bool(match.group("work") or match.group("work2")))
-    return None
-
-
-# "trong thời hạn 05 ngày đầu tiên của tháng": due on that day of each period (calendar days; the
-# first working days of a period are not read).
-_FIRST_DAYS_OF = re.compile(
-    r"(?:(?:trong|cham nhat|muon nhat)\s*(?:thoi han|vong)?\s*)?(?P<n>\d{1,2})\s*ngay\s*dau(?:\s*tien)?"
-    r"\s*(?:cua\s*)?(?:moi\s*|hang\s*|cac\s*)?(?P<period>thang|qu[yi])(?![a-z])"
-    r"(?!\s*(?:sau|tiep|ke tiep|lien|\d))"
-)
-
-
-def _first_days_of(scan: _Scan) -> RecurrenceRule | None:
-    for match in scan.matches(_FIRST_DAYS_OF, "dau"):
-        every = _PERIOD_OF[match.group("period")]
-        cadences = {cadence for pattern, cadence in _EVERY_WORDS for m in pattern.finditer(scan.folded)
-                    if scan.free(m.start(), m.end())}
-        day = int(match.group("n"))
-        if not 1 <= day <= 28 or cadences - {every}:
-            return None
-        scan.take(match.start(), match.end())
-        return RecurrenceRule(every=every, day=day, month_shift=-2 if every == "quarter" else 0)
     return None
 
 
@@ -1191,18 +1127,19 @@ def read_part(
     _month_names(scan)
     _counts_in_words(scan)
     _citations(scan)
-    first_days = _first_days_next(scan)
-    if first_days is not None:
-        problem = _leftover_problem(scan)
-        if problem or scan.pieces:
-            return UnknownDeadline(reason=problem or "another deadline beside the days of a period")
-        return _after_period(*first_days, years or [year], add_working_days)
-    first_of = _first_days_of(scan)
-    if first_of is not None:
-        problem = _leftover_problem(scan)
-        if problem or scan.pieces:
-            return UnknownDeadline(reason=problem or "another deadline beside the days of a period")
-        return RecurringDeadline(rules=[first_of], years=years or [year])
+    counted = None if _FINANCIAL_YEAR.search(scan.folded) else read_days_of_period(
+        scan.leftover(), scan.original)
+    if isinstance(counted, NotRead):
+        return UnknownDeadline(reason=counted.reason)
+    if isinstance(counted, DayOfPeriod):
+        # "trong 05 ngày đầu tiên của tháng": that day of each period's first month
+        shift = -2 if counted.every == "quarter" else 0
+        rule = RecurrenceRule(every=counted.every, day=counted.day, month_shift=shift)
+        return RecurringDeadline(rules=[rule], years=years or [year])
+    if isinstance(counted, AfterPeriod):
+        # "trong 15 ngày kể từ ngày kết thúc quý", "10 ngày làm việc đầu tiên của tháng tiếp theo"
+        return _after_period(counted.every, counted.days, counted.working, years or [year],
+                             add_working_days)
     relative = _relative(scan)
     condition = _condition(scan) if relative is None else None
     if relative is not None and _FINANCIAL_YEAR.search(fold(relative.event)):
@@ -1211,22 +1148,11 @@ def read_part(
         every = _period_end(fold(relative.event))
         if every is None and _PERIOD_END.fullmatch(fold(relative.event).strip()):
             return UnknownDeadline(reason=f"the end of {relative.event!r}: which period, each time?")
-        if every is not None:
-            if relative.within is not None and relative.within >= timedelta(days=1):
-                # "trong 15 ngày kể từ ngày kết thúc quý": due that many days after each period.
-                return _after_period(every, relative.within.days, False, years or [year], None)
-            if (relative.working_days or 0) > 0:
-                return _after_period(every, relative.working_days or 0, True, years or [year],
-                                     add_working_days)
+        if every is not None and (relative.working_days or (relative.within or timedelta()).days):
+            # days after each period that the grammar of `periods` did not read: words around them
+            return UnknownDeadline(reason=f"days after {relative.event!r}: words that are not read")
         return _relative_deadline(scan, relative, issued, add_working_days)
 
-    next_week = _next_weekday(scan)
-    if next_week is not None:
-        problem = _leftover_problem(scan)
-        if problem or scan.pieces:
-            return UnknownDeadline(reason=problem or "a weekday and another deadline in one phrase")
-        return RecurringDeadline(rules=[RecurrenceRule(every="week", after_days=next_week)],
-                                 years=years or [year])
     ongoing, start = _ongoing(scan)
     recurrence = _recurrence(scan)
     _word_dates(scan)

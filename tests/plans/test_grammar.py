@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plans.calendar import WorkingCalendar
-from plans.deadline import as_contract
+from plans.deadline import RecurrenceRule, as_contract
 from plans.grammar import explain, fold, parse_deadline
+from plans.grammar.periods import AfterPeriod, NotRead, read_days_of_period
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 DATA = Path(__file__).parents[1] / "data"
@@ -440,6 +441,59 @@ MONTH_FIFTHS = [f"2025-{m:02d}-05" for m in range(1, 13)]
 def test_families_found_in_the_sixth_set(text: str, kind: str, due: list[str]):
     result = read(text)
     assert (result["kind"], result["due"]) == (kind, due)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "due"),
+    [
+        ("Hồ sơ gửi chậm nhất 20 ngày tính từ ngày kết thúc quý", "recurring",
+         ["2025-04-20", "2025-07-20", "2025-10-20", "2026-01-20"]),
+        ("sau 30 ngày kể từ ngày kết thúc 6 tháng đầu năm", "recurring", ["2025-07-30", "2026-01-30"]),
+        ("Vào ngày làm việc thứ tư của tháng tiếp theo", "recurring",
+         ["2025-02-06", "2025-03-06", "2025-04-04", "2025-05-08", "2025-06-05", "2025-07-04",
+          "2025-08-06", "2025-09-08", "2025-10-06", "2025-11-06", "2025-12-04", "2026-01-07"]),
+        ("trong 10 ngày đầu của quý kế tiếp", "recurring",
+         ["2025-04-10", "2025-07-10", "2025-10-10", "2026-01-10"]),
+        # a word that changes the meaning, or a condition, before the count is not a task's word
+        ("giữa 10 ngày kể từ ngày kết thúc quý", "unknown", []),
+        ("khi có yêu cầu 30 ngày kể từ ngày kết thúc quý", "unknown", []),
+        # hours, months, or a period the phrase does not name each time are no days of a period
+        ("trong 24 giờ kể từ khi kết thúc tháng", "unknown", []),
+        ("30 ngày kể từ ngày kết thúc 3 tháng", "unknown", []),
+        ("05 ngày đầu tháng sáu", "unknown", []),
+    ],
+)
+def test_days_counted_from_a_period_are_read_by_the_grammar(text: str, kind: str, due: list[str]):
+    result = read(text)
+    assert (result["kind"], result["due"]) == (kind, due)
+
+
+def test_the_period_grammar_leaves_other_families_to_the_passes_and_names_its_refusals():
+    assert read_days_of_period(fold("Quý I/2025"), "Quý I/2025") is None
+    text = "trong 05 ngày làm việc đầu tiên của tháng"
+    assert read_days_of_period(fold(text), text) == NotRead(
+        "the first working days of a period: not counted from a period's end")
+    text = "hằng quý, trong 05 ngày đầu tiên của tháng"
+    assert read_days_of_period(fold(text), text) == NotRead("'hang quy' and a month: two cadences")
+    text = "Trong vòng 10 ngày làm việc đầu tiên của tháng tiếp theo"
+    assert read_days_of_period(fold(text), text) == AfterPeriod("month", 10, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "after_days"),
+    [("trước thứ Năm tuần sau", 4), ("trước thứ tư tuần sau", 3), ("trước thứ 7 tuần liền sau", 6),
+     ("chậm nhất vào Chủ nhật tuần kế tiếp, hằng tuần", 7)],
+)
+def test_the_next_weeks_day_is_read_by_the_grammar(text: str, after_days: int):
+    deadline = parse_deadline(text, year=2025)
+    assert deadline.kind == "recurring"
+    assert deadline.rules == [RecurrenceRule(every="week", after_days=after_days)]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["hằng tháng, trước thứ Hai tuần sau", "trước thứ 9 tuần sau",
+                                  "trước thứ quý tuần sau"])
+def test_a_next_weeks_day_that_is_no_weekday_or_disagrees_is_unknown(text: str):
+    assert parse_deadline(text, year=2025).kind == "unknown"
 
 
 def test_an_ad_hoc_clause_after_a_schedule_is_kept_as_a_note():
