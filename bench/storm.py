@@ -9,6 +9,10 @@ It prints the time from that instant to the last delivery, lateness p50/p99, del
 second, the same-run anchor of a plain `smtplib` loop into the same SMTP server and the ratio,
 duplicates by Message-ID and recipient, and the workers' peak RSS. Nothing is mocked inside
 dondoc: what arrives at the servers is what a unit head would receive.
+
+Then, on the same dev server and SMTP server with the same lead, the raw Temporal anchor
+(bench/rawstorm.py) and the ratio dondoc / raw; for each storm where the time went per notice
+(bench/stormprofile.py: CPU of worker, server and bench, the server's /metrics, one history).
 """
 
 from __future__ import annotations
@@ -200,7 +204,7 @@ def main() -> int:
                         help="py-spy the first worker during the storm into this SVG")
     parser.add_argument("--sqlite-pragma", action="append", default=[],
                         help="PRAGMA=VALUE for the dev server's SQLite file, instead of "
-                        "dondoc's (repeatable; journal_mode=delete: as before the WAL)")
+                        "dondoc's (repeatable; e.g. journal_mode=delete)")
     parser.add_argument("--no-raw", action="store_true",
                         help="skip the raw Temporal storm (bench/rawstorm.py) that follows")
     args = parser.parse_args()
@@ -236,7 +240,7 @@ def storm(args: argparse.Namespace, state: Path) -> int:
                "DONDOC_ZALO_OAUTH_BASE_URL": zalo_url}
         # Workers read compiled bytecode, as an installed package does: the sandbox imports the
         # workflow's module again for every new workflow, and without its .pyc it compiled
-        # the source each time (a quarter of the worker's time in a 10,000 storm here).
+        # the source each time (a quarter of the worker's time during a 10,000 storm's first tasks).
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         try:
             server.start()
