@@ -116,6 +116,9 @@ def main() -> int:
     parser.add_argument("--before", type=Path, default=None,
                         help="a checkout of the code before (git worktree add DIR COMMIT): "
                         "each command is also measured with its code, on the same data")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="measure `status` right after the loads, with no worker (the rows "
+                        "are the loaded ones; history, report and audit verify are skipped)")
     parser.add_argument("--hold", action="store_true",
                         help="then keep everything running (to profile by hand) until Ctrl-C")
     args = parser.parse_args()
@@ -169,18 +172,21 @@ def scale(args: argparse.Namespace, state: Path, url: str) -> int:
                   f"({count / took:.0f} starts/s)", flush=True)
         # The worker starts after the loads: on this machine the dev server could not take
         # both the starts and the first workflow tasks of thousands of workflows at once.
-        log = (state / "worker.log").open("ab")
-        worker = subprocess.Popen([DONDOC, "worker"], env=env, stdout=log, stderr=log)
-        peak, give_up = 0, time.time() + (args.wait or args.n / 10)
-        while (done := started(url)) < args.n and time.time() < give_up:
-            peak = max(peak, rss_kib(worker.pid))
-            time.sleep(2)
-        print(f"{done}/{args.n} occurrences started by the worker, {time.time() - began:.0f} s "
-              f"after the first load; worker RSS {rss_kib(worker.pid) / 1024:.0f} MiB "
-              f"(peak {max(peak, rss_kib(worker.pid)) / 1024:.0f} MiB)", flush=True)
+        if not args.no_worker:
+            log = (state / "worker.log").open("ab")
+            worker = subprocess.Popen([DONDOC, "worker"], env=env, stdout=log, stderr=log)
+            peak, give_up = 0, time.time() + (args.wait or args.n / 10)
+            while (done := started(url)) < args.n and time.time() < give_up:
+                peak = max(peak, rss_kib(worker.pid))
+                time.sleep(2)
+            print(f"{done}/{args.n} occurrences started by the worker, "
+                  f"{time.time() - began:.0f} s after the first load; worker RSS "
+                  f"{rss_kib(worker.pid) / 1024:.0f} MiB "
+                  f"(peak {max(peak, rss_kib(worker.pid)) / 1024:.0f} MiB)", flush=True)
         everything = timed(["status", "--json"], env)
         refs = [row["ref"] for row in json.loads(everything.stdout)]
         in_plan = sum(ref.startswith(f"{plans[0]}/") for ref in refs)
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
         print(f"\n| command ({args.n} open, {args.runs} runs) | p50 | p99 | peak RSS | rows |\n"
               "|---|---|---|---|---|", flush=True)
         before = args.before
@@ -190,6 +196,9 @@ def scale(args: argparse.Namespace, state: Path, url: str) -> int:
                 before=before)
         measure("status --json (all)", ["status", "--json"], env, max(1, args.runs // 3),
                 args.n, before)
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+        if worker is None:
+            return 0
         measure("history REF", ["history", random.Random(1).choice(refs)], env, args.runs,
                 before=before)
         measure("report --plan P", ["report", "--plan", plans[0]], env, args.runs,

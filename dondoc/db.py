@@ -66,7 +66,7 @@ def require_current(url: str) -> None:
 AUDITOR_ROLE = "dondoc_auditor"
 READ_ONLY_TABLES = ("audit_events", "audit_heads", "audit_retentions", "audit_retained",
                     "audit_anchors", "archived_histories", "deliveries", "delivery_attempts",
-                    "account_roles", "access_tokens")
+                    "account_roles", "access_tokens", "occurrence_status")
 # Who is who, without their contacts or password hashes: enough to prove an auditor's API key.
 READ_ONLY_COLUMNS = {"accounts": ("id", "name", "status", "created_at", "updated_at")}
 AUDITOR_LIMITS = {"statement_timeout": "'60s'", "idle_in_transaction_session_timeout": "'60s'",

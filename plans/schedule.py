@@ -63,6 +63,15 @@ class Occurrence(BaseModel):
     years: list[int]  # the years it runs: an ongoing task checks in through the plan's last year
 
 
+def listing(occ: Occurrence) -> dict[str, object]:
+    """What a list of occurrences shows of one beside its plan's names (title, period, units):
+    kept with it where lists read it (its memo in Temporal, its row in dondoc's database)."""
+    return {"title": occ.title, "period": occ.period, "kind": occ.kind,
+            "deadline_text": occ.deadline_text,
+            "start": occ.start.isoformat() if occ.start else None,
+            "lead": occ.lead, "coordinating": occ.coordinating, "leader": occ.leader}
+
+
 def next_allowed(at: datetime, policy: Policy) -> datetime:
     """`at`, or the end of the policy's quiet hours it falls in (the same tzinfo as `at`)."""
     return after_quiet_hours(at, policy.quiet_hours)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -179,10 +179,15 @@ class AuditLog:
         self.engine = engine
         self.key = key
 
-    def append(self, event: OccurrenceEvent) -> bool:
-        """Append the event once; False when its key is already in the log."""
+    def append(self, event: OccurrenceEvent,
+               then: Callable[[Session], None] | None = None) -> bool:
+        """Append the event once; False when its key is already in the log. `then` writes
+        what must commit with the row, in its transaction (the occurrence's standing)."""
         with Session(self.engine) as session, session.begin():
-            return self._append(session, event)
+            written = self._append(session, event)
+            if written and then is not None:
+                then(session)
+            return written
 
     def _append(self, session: Session, event: OccurrenceEvent) -> bool:
         if session.scalar(select(AuditEvent.id).where(AuditEvent.key == event.key)):

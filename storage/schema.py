@@ -3,8 +3,8 @@ registers each model module's tables."""
 
 from __future__ import annotations
 
-from storage import accounts, archive, audit, ledger, plans, signin
+from storage import accounts, archive, audit, ledger, plans, signin, standing
 from storage.base import Base
 
-MODULES = (accounts, archive, audit, ledger, plans, signin)
+MODULES = (accounts, archive, audit, ledger, plans, signin, standing)
 metadata = Base.metadata

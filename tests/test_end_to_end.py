@@ -129,9 +129,10 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     assert [(n["kind"], n["to"]["id"]) for n in outbox if n["kind"] == "escalation"] == [
         ("escalation", "pgd")]
 
-    rows = json.loads(stack.dondoc("status", "--plan", "e2e", "--json").stdout)
-    assert [(r["ref"], r["state"], r["escalation_level"]) for r in rows] == [
-        ("e2e/T1", "overdue", 1)]
+    # `status` shows the escalation once its audit row is written, just after the notice.
+    stack.wait_for(lambda: [(r["ref"], r["state"], r["escalation_level"]) for r in json.loads(
+        stack.dondoc("status", "--plan", "e2e", "--json").stdout)] == [("e2e/T1", "overdue", 1)],
+        timeout=30, what="the escalation in status")
 
     done = stack.dondoc("complete", "e2e/T1", "--by", "HL", "--reason", "HL gửi bản giấy",
                         "--evidence", f"số 12/BC-TTYT ngày {datetime.now(HCM):%d/%m/%Y}")
@@ -209,3 +210,41 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     assert unknown.returncode == 1
     assert unknown.stderr == "no occurrence 'e2e/T9'; closest: e2e/T2\n"  # T1 was deleted
     assert "Traceback" not in unknown.stderr
+
+
+def test_status_from_the_database_lists_what_temporal_lists_and_a_backfill_fills_it(
+        stack: Stack, tmp_path: Path):
+    from sqlalchemy import create_engine, text
+
+    plan_file = tmp_path / "e2e.yaml"
+    plan_file.write_text(plan(datetime.now(HCM).replace(microsecond=0) + timedelta(days=30),
+                              second_task=True), "utf-8")
+    stack.dondoc("load", str(plan_file))  # no worker: the rows are the ones load keeps
+
+    def status(*args: str) -> list[dict[str, object]]:
+        return json.loads(stack.dondoc("status", "--json", *args).stdout)  # type: ignore[no-any-return]
+
+    kept = status("--plan", "e2e")
+    assert [(r["ref"], r["unit"], r["state"], r["running"]) for r in kept] == [
+        ("e2e/T1", "HL", "scheduled", True), ("e2e/T2", "HL,VP", "scheduled", True)]
+    assert [r["ref"] for r in status("--unit", "VP")] == ["e2e/T2"]
+    # Temporal out of reach: the database still answers.
+    stack.env["DONDOC_TEMPORAL_ADDRESS"], address = "127.0.0.1:9", stack.env[
+        "DONDOC_TEMPORAL_ADDRESS"]
+    assert status("--plan", "e2e") == kept
+    stack.env["DONDOC_TEMPORAL_ADDRESS"] = address
+
+    # A database upgraded from a dondoc that did not keep the rows: Temporal's listing answers,
+    # the same rows; `db backfill-status` fills the database once.
+    engine = create_engine(f"sqlite:///{stack.state / 'dondoc.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM occurrence_status"))
+    stack.wait_for(lambda: len(status("--plan", "e2e")) == 2, timeout=30,
+                   what="Temporal's listing of both")
+    assert status("--plan", "e2e") == kept
+    assert stack.dondoc("db", "backfill-status").stdout == (
+        "2 occurrences in Temporal, 2 rows added\n")
+    assert stack.dondoc("db", "backfill-status").stdout == (
+        "2 occurrences in Temporal, 0 rows added\n")
+    stack.env["DONDOC_TEMPORAL_ADDRESS"] = "127.0.0.1:9"
+    assert status("--plan", "e2e") == kept

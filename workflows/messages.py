@@ -258,6 +258,22 @@ class Delivery(Wire):
     provider_code: str | None = None
 
 
+class Standing(Wire):
+    """Where an occurrence stands after an event: what `status` and the lists show of it. The
+    `record_event` activity keeps it as the occurrence's row in dondoc's database, in the
+    transaction of the event's audit row (storage/standing.py)."""
+
+    task: str
+    units: list[str] = Field(description="the unit it was fanned out to, else its lead units")
+    leader: str | None
+    state: State
+    due: datetime | None
+    escalation_level: int
+    held_until: datetime | None = None
+    running: bool = True
+    listed: dict[str, Any] = Field({}, description="plans.schedule.listing of the occurrence")
+
+
 class OccurrenceEvent(Wire):
     """A state change, written once by the `record_event` activity (the audit stream)."""
 
@@ -268,6 +284,8 @@ class OccurrenceEvent(Wire):
     at: datetime
     actor: str | None = None
     details: dict[str, Any] = {}
+    standing: Standing | None = Field(None, description="not hashed into the audit row: a "
+                                      "projection of the workflow's state, not an event")
 
 
 class PlanRecord(Wire):

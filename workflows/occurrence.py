@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         Progress,
         Recipient,
         Request,
+        Standing,
         State,
         Status,
         Trigger,
@@ -736,11 +737,19 @@ class OccurrenceWorkflow:
             RECORD_EVENT,
             OccurrenceEvent(key=f"{self.occ.ref}#{self.p.seq}", ref=self.occ.ref,
                             plan=self.occ.plan_id, type=type, at=workflow.now(), actor=actor,
-                            details=details or {}),
+                            details=details or {},
+                            standing=self.standing(running=type != "closed")),
             start_to_close_timeout=RECORD_START_TO_CLOSE,
             retry_policy=ACTIVITY_RETRY,
             summary=type,
         )
+
+    def standing(self, *, running: bool) -> Standing:
+        """What `status` shows of the occurrence, kept with each event (an activity's input, so
+        replays are unchanged by it)."""
+        return initial_standing(self.input).model_copy(update={
+            "state": self.p.state, "due": self.p.due, "escalation_level": self.p.escalation_level,
+            "held_until": self.p.held_until, "running": running})
 
 
 def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePair[Any]]:
@@ -761,6 +770,14 @@ def initial_search_attributes(input: OccurrenceInput) -> list[SearchAttributePai
     if occ.due:
         pairs.append(SearchAttributePair(DUE_AT, occ.due))
     return pairs
+
+
+def initial_standing(input: OccurrenceInput) -> Standing:
+    """Where a new occurrence stands before its workflow has run (`load` keeps it)."""
+    occ = input.occurrence
+    return Standing(task=occ.task_id, units=[occ.unit_id] if occ.unit_id else list(occ.lead),
+                    leader=occ.leader, state=initial_state(occ), due=occ.due, escalation_level=0,
+                    listed=schedule.listing(occ))
 
 
 def initial_state(occ: Occurrence) -> State:

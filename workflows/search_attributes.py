@@ -8,6 +8,10 @@ from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
+from workflows.ids import REF, NotAnId, is_id, require_id
+
+__all__ = ["NotAnId", "equals", "is_id", "led_by", "workflow_id_is"]
+
 PLAN_ID = SearchAttributeKey.for_keyword("PlanId")
 TASK_ID = SearchAttributeKey.for_keyword("TaskId")
 UNIT_ID = SearchAttributeKey.for_keyword("UnitId")  # the lead units joined by ",": as loaded before
@@ -23,26 +27,12 @@ SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     PLAN_ID, TASK_ID, UNIT_ID, UNIT_IDS, LEADER_ID, OCCURRENCE_STATE, WAITS_FOR, SPEC_HASH, DUE_AT,
     ESCALATION_LEVEL, HELD_UNTIL]
 
-# What may enter a visibility query: ids as plans write them (plans/model.py), and references
-# built of them. A value is checked before a query string is built, so no quote or keyword in it
-# can change what the query asks.
-ID = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
-REF = rf"{ID}(?:/{ID}){{1,2}}(?:@{ID})?"
-
-
-class NotAnId(ValueError):
-    """A value refused before it entered a visibility query (the message is one line)."""
-
-
-def is_id(value: str) -> bool:
-    return re.fullmatch(ID, value) is not None
 
 
 def equals(key: SearchAttributeKey[Any], value: str) -> str:
-    """`Key = 'value'`, for an id; for a keyword list, 'value' is one of its items."""
-    if not is_id(value):
-        raise NotAnId(f"{key.name}: {value!r} is not an id (letters, digits, '_', '.', '-')")
-    return f"{key.name} = '{value}'"
+    """`Key = 'value'`, for an id (checked before the query is built: no quote or keyword in a
+    value can change what it asks); for a keyword list, 'value' is one of its items."""
+    return f"{key.name} = '{require_id(key.name, value)}'"
 
 
 def led_by(unit: str) -> str:

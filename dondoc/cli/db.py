@@ -21,6 +21,27 @@ def db_upgrade(state_dir: StateDir = None) -> None:
     out.print("database schema up to date", markup=False)
 
 
+@app.command("backfill-status")
+def db_backfill_status(state_dir: StateDir = None) -> None:
+    """Once, after upgrading to a dondoc that keeps where each occurrence stands in its
+    database: a row for each occurrence Temporal lists and the database has none for. Rows
+    already there are newer and stay; running it again adds nothing."""
+    from dondoc.cli.common import client_for, run
+    from dondoc.db import database_url
+    from dondoc.services.read import backfill
+    from storage.base import connect
+    from storage.standing import Standings
+
+    config = settings(state_dir)
+    standings = Standings(connect(database_url(config)))
+
+    async def work() -> tuple[int, int]:
+        return await backfill(await client_for(config), standings)
+
+    listed, added = run(work())
+    out.print(f"{listed} occurrences in Temporal, {added} rows added", markup=False)
+
+
 @app.command("rekey-routes")
 def db_rekey_routes(state_dir: StateDir = None) -> None:
     """Re-key ledger rows written before the route key (an unkeyed hash of the address can be

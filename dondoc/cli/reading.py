@@ -59,8 +59,16 @@ def status(
 
     config = settings(state_dir)
     principal = identity(config)
+    ledger = ledger_of(config)
 
     async def work() -> list[StatusRow]:
+        if ledger is not None:  # where each occurrence stands is kept there: no Temporal call
+            from storage.standing import Standings
+
+            kept = await reading.standing(Standings(ledger.engine), principal, plan=plan,
+                                          unit=unit, state=state)
+            if kept is not None:
+                return kept
         return await reading.status(await client_for(config), principal, plan=plan, unit=unit,
                                     state=state)
 

@@ -31,6 +31,7 @@ from plans.difference import changes, difference
 from plans.model import Plan
 from plans.schedule import Occurrence, expand
 from storage.plans import LoadedOccurrences
+from storage.standing import Standings
 from workflows.messages import (
     ActorReason,
     Amendment,
@@ -39,7 +40,7 @@ from workflows.messages import (
     PlanContext,
     PlanRecord,
 )
-from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes
+from workflows.occurrence import OccurrenceWorkflow, initial_search_attributes, initial_standing
 from workflows.plan import PlanWorkflow, plan_workflow_id
 
 LoadOutcome = Literal["started", "unchanged", "amended", "cancelled", "exists"]
@@ -270,6 +271,13 @@ async def load(
 
     await asyncio.gather(*(one(i) for i in items),
                          *(remove(ref) for ref in diff.cancelled))
+    if not dry_run and kept is not None:
+        # Listed by `status` at once, before a worker has run them, even when the load stops
+        # midway; "exists": started by an earlier, interrupted load (a row a worker wrote since
+        # stays).
+        Standings(kept.engine).loaded(
+            (i.occurrence.ref, summary.plan, initial_standing(i)) for i in items
+            if summary.outcomes.get(i.occurrence.ref) in ("started", "exists"))
     try:
         if failed:
             raise failed[0]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from storage.ledger import Ledger
     from storage.plans import LoadedOccurrences
+    from storage.standing import Standings
     from workflows.messages import PlanRecord
 
 
@@ -75,10 +76,61 @@ class StatusRow(BaseModel):
     held_until: datetime | None = None
 
 
+LISTED = "listed"  # the memo an occurrence starts with: what a list shows of it
+
+
 async def status(client: Client, principal: Principal, *, plan: str | None = None,
                  unit: str | None = None, state: str | None = None,
-                 memo: bool = False) -> list[StatusRow]:
-    """The occurrences the principal may read (plans/access.py), with the filters given."""
+                 memo: bool = False, standings: Standings | None = None) -> list[StatusRow]:
+    """The occurrences the principal may read (plans/access.py), with the filters given: from
+    dondoc's database with `standings` when it holds rows for the question, else from
+    Temporal's visibility listing."""
+    from workflows.search_attributes import OCCURRENCE_STATE, PLAN_ID, equals, led_by
+
+    clauses = ["WorkflowType = 'OccurrenceWorkflow'"]  # built first: each value is checked
+    if plan:
+        clauses.append(equals(PLAN_ID, plan))
+    if unit:
+        clauses.append(led_by(unit))
+    if state:
+        clauses.append(equals(OCCURRENCE_STATE, state))
+    if standings is not None:
+        kept = await standing(standings, principal, plan=plan, unit=unit, state=state, memo=memo)
+        if kept is not None:
+            return kept
+    return by_plan_and_due(await visible(client, principal, " AND ".join(clauses), memo))
+
+
+async def standing(standings: Standings, principal: Principal, *, plan: str | None = None,
+                   unit: str | None = None, state: str | None = None, memo: bool = False
+                   ) -> list[StatusRow] | None:
+    """`status` from dondoc's database: the row each occurrence's last event left there. None
+    when it has no row for the question (occurrences started before it kept them, before
+    `dondoc db backfill-status`, or another database): Temporal's listing answers then."""
+    from workflows.ids import require_id  # not Temporal's client: this read does without it
+
+    for name, value in (("PlanId", plan), ("UnitIds", unit), ("OccurrenceState", state)):
+        if value:  # the same refusal as the visibility query's
+            require_id(name, value)
+    rows = [r for r in await asyncio.to_thread(standings.read, plan=plan or None,
+                                               state=state or None, listed=memo)
+            if not unit or unit in r.units]
+    if not rows:
+        return None
+    # Built without validation: the values are the typed columns of dondoc's own table.
+    return by_plan_and_due([
+        StatusRow.model_construct(
+            ref=r.ref, plan=r.plan, task=r.task, unit=",".join(r.units) or None, due=r.due,
+            state=r.state, escalation_level=r.escalation_level, running=r.running,
+            leader=r.leader, held_until=r.held_until,
+            memo={LISTED: r.listed} if memo and r.listed else {})
+        for r in rows if decide(principal, "read", Target(
+            plan=r.plan, lead=tuple(r.units), leader=r.leader, ref=r.ref)).allowed])
+
+
+async def visible(client: Client, principal: Principal, query: str, memo: bool
+                  ) -> list[StatusRow]:
+    """The rows of Temporal's visibility listing the principal may read."""
     from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
     from workflows.search_attributes import (
@@ -91,19 +143,10 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
         TASK_ID,
         UNIT_ID,
         UNIT_IDS,
-        equals,
-        led_by,
     )
 
-    clauses = ["WorkflowType = 'OccurrenceWorkflow'"]
-    if plan:
-        clauses.append(equals(PLAN_ID, plan))
-    if unit:
-        clauses.append(led_by(unit))
-    if state:
-        clauses.append(equals(OCCURRENCE_STATE, state))
     rows = []
-    async for info, attrs in listed(client, " AND ".join(clauses)):
+    async for info, attrs in listed(client, query):
         ref = info.execution.workflow_id
         running = info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
         units = attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(",")
@@ -118,6 +161,45 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
             escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0, running=running,
             leader=target.leader, memo=await memo_of(client, info) if memo else {},
             held_until=instant(attrs.get(HELD_UNTIL.name))))
+    return rows
+
+
+async def backfill(client: Client, standings: Standings) -> tuple[int, int]:
+    """A row for each occurrence Temporal lists that dondoc's database has none for (those
+    started before the database kept them), from its search attributes and memo: how many
+    were listed, how many added. Rows already there are newer and stay."""
+    from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+    from workflows.messages import Standing
+    from workflows.search_attributes import (
+        DUE_AT,
+        ESCALATION_LEVEL,
+        HELD_UNTIL,
+        LEADER_ID,
+        OCCURRENCE_STATE,
+        PLAN_ID,
+        TASK_ID,
+        UNIT_ID,
+        UNIT_IDS,
+    )
+
+    found = []
+    async for info, attrs in listed(client, "WorkflowType = 'OccurrenceWorkflow'"):
+        facts = (await memo_of(client, info)).get(LISTED)
+        found.append((info.execution.workflow_id, attrs.get(PLAN_ID.name) or "", Standing(
+            task=attrs.get(TASK_ID.name) or "",
+            units=attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(","),
+            leader=attrs.get(LEADER_ID.name) or None,
+            state=attrs.get(OCCURRENCE_STATE.name) or "scheduled",
+            due=instant(attrs.get(DUE_AT.name)),
+            escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0,
+            held_until=instant(attrs.get(HELD_UNTIL.name)),
+            running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+            listed=facts if isinstance(facts, dict) else {})))
+    return len(found), await asyncio.to_thread(standings.loaded, found)
+
+
+def by_plan_and_due(rows: list[StatusRow]) -> list[StatusRow]:
     return sorted(rows, key=lambda r: (r.plan, r.due is None, r.due or datetime.min, r.ref))
 
 

@@ -16,11 +16,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from dondoc.services.identity import require
-from dondoc.services.read import StatusRow, handle_for, status, target_of
+from dondoc.services.read import LISTED, StatusRow, handle_for, status, target_of
 from plans.access import EVERY_PLAN, Decision, Operation, Principal, Target, decide
 from plans.model import Kpi
-from plans.schedule import Occurrence
+from plans.schedule import Occurrence, listing
 from storage.audit import AuditLog, utc
+from storage.standing import Standings
 from workflows.messages import (
     DONE,
     Completion,
@@ -110,16 +111,10 @@ def work_of(started: OccurrenceInput, state: State, due: datetime | None,
                 kpis=list(occ.kpis), target=target_from(started, requester))
 
 
-LISTED = "listed"  # the memo an occurrence starts with: what a list shows of it
-
-
 def listing_memo(occ: Occurrence) -> dict[str, Any]:
     """What lists show of an occurrence beside its plan's names, kept with it when it starts
     (Temporal returns memos with the list): a page of N occurrences reads no N histories."""
-    return {LISTED: {"title": occ.title, "period": occ.period, "kind": occ.kind,
-                     "deadline_text": occ.deadline_text,
-                     "start": occ.start.isoformat() if occ.start else None,
-                     "lead": occ.lead, "coordinating": occ.coordinating, "leader": occ.leader}}
+    return {LISTED: listing(occ)}
 
 
 def listed_work(row: StatusRow, plan: PlanContext) -> Work | None:
@@ -181,9 +176,10 @@ async def occurrence(client: Client, ref: str, principal: Principal) -> Work:
                                    "completion": now.completion, "extensions": now.extensions})
 
 
-async def open_work(client: Client, principal: Principal) -> list[Work]:
+async def open_work(client: Client, principal: Principal,
+                    standings: Standings | None = None) -> list[Work]:
     """The open occurrences the principal may read, the nearest deadline first."""
-    rows = [r for r in await status(client, principal, memo=True)
+    rows = [r for r in await status(client, principal, memo=True, standings=standings)
             if r.running and r.state not in CLOSED]
     return by_deadline(await works(client, rows))
 
@@ -220,10 +216,12 @@ def answers_for(principal: Principal, plan: str, leader: str | None) -> bool:
         leader is not None and bool(principal.holds("leader", plan, leader)))
 
 
-async def overdue_by_unit(client: Client, principal: Principal) -> list[tuple[str, list[Work]]]:
+async def overdue_by_unit(client: Client, principal: Principal,
+                          standings: Standings | None = None) -> list[tuple[str, list[Work]]]:
     """The overdue occurrences of the tasks the principal answers for, by lead unit (units in
     alphabetical order, each unit's most overdue first)."""
-    rows = [r for r in await status(client, principal, state="overdue", memo=True)
+    rows = [r for r in await status(client, principal, state="overdue", memo=True,
+                                    standings=standings)
             if r.running and answers_for(principal, r.plan, r.leader)]
     groups: dict[str, list[Work]] = defaultdict(list)
     for item in await works(client, rows):
@@ -231,11 +229,11 @@ async def overdue_by_unit(client: Client, principal: Principal) -> list[tuple[st
     return [(unit, by_deadline(items)) for unit, items in sorted(groups.items())]
 
 
-async def search(client: Client, principal: Principal, text: str, *, limit: int = 50
-                 ) -> list[Work]:
+async def search(client: Client, principal: Principal, text: str, *, limit: int = 50,
+                 standings: Standings | None = None) -> list[Work]:
     """Occurrences the principal may read whose reference holds `text` (any state, closed
-    ones included while Temporal keeps them), nearest deadline first."""
+    ones included), nearest deadline first."""
     wanted = text.strip().lower()
-    rows = [r for r in await status(client, principal, memo=True)
+    rows = [r for r in await status(client, principal, memo=True, standings=standings)
             if wanted in r.ref.lower()][:limit]
     return by_deadline(await works(client, rows))

@@ -32,6 +32,7 @@ from plans.access import Principal
 from plans.evidence import BadEvidence, parse_kpi_value
 from storage.audit import AuditLog
 from storage.ledger import Ledger
+from storage.standing import Standings
 from workflows.messages import ActorReason, Checkin, Complete, ExtensionRequest, Status
 from workflows.occurrence import OccurrenceWorkflow
 
@@ -57,7 +58,7 @@ async def home(request: Request) -> Response:
 async def unit_work(request: Request) -> Response:
     principal = principal_of(request)
     web = _web(request)
-    items = await working.open_work(await web.temporal(), principal)
+    items = await working.open_work(await web.temporal(), principal, Standings(web.engine))
     return render(request, "work.html", items=items, today=web.clock().astimezone(HCM).date())
 
 
@@ -69,7 +70,7 @@ async def decisions(request: Request) -> Response:
     client = await web.temporal()
     items = [await working.occurrence(client, ref, principal) for ref in refs]
     return render(request, "decisions.html", items=[i for i in items if i.pending_extension],
-                  overdue=await working.overdue_by_unit(client, principal),
+                  overdue=await working.overdue_by_unit(client, principal, Standings(web.engine)),
                   today=web.clock().astimezone(HCM).date())
 
 
@@ -77,7 +78,9 @@ async def find(request: Request) -> Response:
     """Search occurrences by reference (an auditor or the office: any it may read)."""
     principal = principal_of(request)
     text = request.query_params.get("q", "").strip()[:200]
-    items = await working.search(await _web(request).temporal(), principal, text) if text else []
+    web = _web(request)
+    items = await working.search(await web.temporal(), principal, text,
+                                 standings=Standings(web.engine)) if text else []
     return render(request, "search.html", q=text, items=items)
 
 

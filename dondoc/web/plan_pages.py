@@ -33,6 +33,7 @@ from plans.access import Principal, Target, decide
 from plans.difference import FIELD_WORDS, describe
 from plans.validation import Problem
 from storage.plans import LoadedOccurrences
+from storage.standing import Standings
 from workflows.messages import ActorReason, Status
 from workflows.occurrence import OccurrenceWorkflow
 from workflows.plan import loaded_plans, plan_record
@@ -217,7 +218,8 @@ async def plan_page(request: Request, *, error: str | None = None,
     record = await full_record(client, plan, kept(_web(request)))
     if record is None:
         raise HTTPException(404)
-    items = [w for w in await working.search(client, principal, f"{plan}/", limit=20_000)
+    items = [w for w in await working.search(client, principal, f"{plan}/", limit=20_000,
+                                             standings=Standings(_web(request).engine))
              if w.plan_id == plan]
     waiting = {w.ref: w.title for w in items if w.state == "waiting_trigger"}
     events: dict[str, list[str]] = {}  # event -> the titles of what waits for it
