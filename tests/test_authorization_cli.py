@@ -217,6 +217,14 @@ def test_every_operation_by_every_role(cli: Cli, tmp_path: Path):
     for version, role in enumerate(DIRECT, start=1):  # a new version amends what runs
         plan_file.write_text(plan(today, version), "utf-8")
         check("amend", role, cli.act(role, "load", str(plan_file)))
+    # `status` lists what each account may read: the head of the coordinating unit CP sees
+    # the one task CP coordinates, the head of another unit nothing.
+    listed = {role: {r["ref"] for r in json.loads(cli.act(role, "status", "--plan", "kh",
+                                                          "--json").stdout)} for role in DIRECT}
+    for role in DIRECT:
+        assert ("kh/T1" in listed[role]) == (role in RULES["read"]), (role, listed[role])
+    assert listed["head of the coordinating unit CP"] == {"kh/T1"}
+    assert listed["head of another unit BC"] == set()
 
     # The log names who did each operation and for whom.
     rows = json.loads(cli.ok("thanhtra", "audit", "export", "--plan", "kh", "--format",

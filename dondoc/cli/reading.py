@@ -57,20 +57,24 @@ def status(
 
         raise fail(f"--state: unknown state {state!r}{closest(state, State.__args__)}", 2)  # type: ignore[attr-defined]
 
+    from storage.audit import AuditLog
+
     config = settings(state_dir)
     principal = identity(config)
-    ledger = ledger_of(config)
+    ledger = ledger_of(config)  # its audit log names the units coordinating each occurrence
 
     async def work() -> list[StatusRow]:
         if ledger is not None:  # where each occurrence stands is kept there: no Temporal call
             from storage.standing import Standings
 
             kept = await reading.standing(Standings(ledger.engine), principal, plan=plan,
-                                          unit=unit, state=state)
+                                          unit=unit, state=state,
+                                          audit=AuditLog(ledger.engine))
             if kept is not None:
                 return kept
         return await reading.status(await client_for(config), principal, plan=plan, unit=unit,
-                                    state=state)
+                                    state=state,
+                                    audit=AuditLog(ledger.engine) if ledger else None)
 
     rows = run(work())
     shown = rows[:limit]

@@ -7,6 +7,7 @@ import asyncio
 import difflib
 import json
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,10 +82,12 @@ LISTED = "listed"  # the memo an occurrence starts with: what a list shows of it
 
 async def status(client: Client, principal: Principal, *, plan: str | None = None,
                  unit: str | None = None, state: str | None = None,
-                 memo: bool = False, standings: Standings | None = None) -> list[StatusRow]:
+                 memo: bool = False, standings: Standings | None = None,
+                 audit: AuditLog | None = None) -> list[StatusRow]:
     """The occurrences the principal may read (plans/access.py), with the filters given: from
     dondoc's database with `standings` when it holds rows for the question, else from
-    Temporal's visibility listing."""
+    Temporal's visibility listing. Both name the lead unit; with `audit`, the occurrences the
+    principal's units coordinate are listed too (see `Readable`)."""
     from workflows.search_attributes import OCCURRENCE_STATE, PLAN_ID, equals, led_by
 
     clauses = ["WorkflowType = 'OccurrenceWorkflow'"]  # built first: each value is checked
@@ -95,15 +98,17 @@ async def status(client: Client, principal: Principal, *, plan: str | None = Non
     if state:
         clauses.append(equals(OCCURRENCE_STATE, state))
     if standings is not None:
-        kept = await standing(standings, principal, plan=plan, unit=unit, state=state, memo=memo)
+        kept = await standing(standings, principal, plan=plan, unit=unit, state=state, memo=memo,
+                              audit=audit)
         if kept is not None:
             return kept
-    return by_plan_and_due(await visible(client, principal, " AND ".join(clauses), memo))
+    return by_plan_and_due(await visible(client, principal, " AND ".join(clauses), memo,
+                                         audit=audit))
 
 
 async def standing(standings: Standings, principal: Principal, *, plan: str | None = None,
-                   unit: str | None = None, state: str | None = None, memo: bool = False
-                   ) -> list[StatusRow] | None:
+                   unit: str | None = None, state: str | None = None, memo: bool = False,
+                   audit: AuditLog | None = None) -> list[StatusRow] | None:
     """`status` from dondoc's database: the row each occurrence's last event left there. None
     when it has no row for the question (occurrences started before it kept them, before
     `dondoc db backfill-status`, or another database): Temporal's listing answers then."""
@@ -117,6 +122,7 @@ async def standing(standings: Standings, principal: Principal, *, plan: str | No
             if not unit or unit in r.units]
     if not rows:
         return None
+    readable = Readable(principal, audit)
     # Built without validation: the values are the typed columns of dondoc's own table.
     return by_plan_and_due([
         StatusRow.model_construct(
@@ -124,12 +130,12 @@ async def standing(standings: Standings, principal: Principal, *, plan: str | No
             state=r.state, escalation_level=r.escalation_level, running=r.running,
             leader=r.leader, held_until=r.held_until,
             memo={LISTED: r.listed} if memo and r.listed else {})
-        for r in rows if decide(principal, "read", Target(
-            plan=r.plan, lead=tuple(r.units), leader=r.leader, ref=r.ref)).allowed])
+        for r in rows if await readable(Target(
+            plan=r.plan, lead=tuple(r.units), leader=r.leader, ref=r.ref))])
 
 
-async def visible(client: Client, principal: Principal, query: str, memo: bool
-                  ) -> list[StatusRow]:
+async def visible(client: Client, principal: Principal, query: str, memo: bool, *,
+                  audit: AuditLog | None = None) -> list[StatusRow]:
     """The rows of Temporal's visibility listing the principal may read."""
     from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
@@ -145,14 +151,16 @@ async def visible(client: Client, principal: Principal, query: str, memo: bool
         UNIT_IDS,
     )
 
+    readable = Readable(principal, audit)
     rows = []
     async for info, attrs in listed(client, query):
         ref = info.execution.workflow_id
         running = info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
         units = attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(",")
-        target = Target(plan=attrs.get(PLAN_ID.name) or "", lead=tuple(units),
+        plan_id = attrs.get(PLAN_ID.name) or ""
+        target = Target(plan=plan_id, lead=tuple(units),
                         leader=attrs.get(LEADER_ID.name) or None, ref=ref)
-        if not decide(principal, "read", target).allowed:
+        if not await readable(target):
             continue
         rows.append(StatusRow(
             ref=ref, plan=target.plan, task=attrs.get(TASK_ID.name) or "",
@@ -237,6 +245,34 @@ async def memo_of(client: Client, info: WorkflowExecutionInfo) -> dict[str, Any]
     names = list(info.memo.fields)
     values = await client.data_converter.decode([info.memo.fields[n] for n in names])
     return dict(zip(names, values, strict=True))
+
+
+class Readable:
+    """Whether the principal may read an occurrence. The lead unit is in every row that lists
+    one; the coordinating units are in its `started` row of the audit log, read (a plan at a
+    time) only when the lead unit alone does not let the principal in."""
+
+    def __init__(self, principal: Principal, audit: AuditLog | None) -> None:
+        self.principal, self.audit = principal, audit
+        self.coordinating: dict[str, dict[str, tuple[str, ...]]] = {}  # plan -> ref -> units
+
+    async def __call__(self, target: Target) -> bool:
+        if decide(self.principal, "read", target).allowed:
+            return True
+        if self.audit is None:
+            return False
+        if target.plan not in self.coordinating:
+            self.coordinating[target.plan] = await asyncio.to_thread(
+                coordinating_units, self.audit, target.plan)
+        coordinators = self.coordinating[target.plan].get(target.ref or "", ())
+        return bool(coordinators) and decide(self.principal, "read", replace(
+            target, coordinating=coordinators)).allowed
+
+
+def coordinating_units(audit: AuditLog, plan_id: str) -> dict[str, tuple[str, ...]]:
+    """Each occurrence's coordinating units, from its `started` row (the latest wins)."""
+    return {row.ref: tuple(json.loads(row.details).get("coordinating") or ())
+            for row in audit.stream(plan=plan_id, type="started")}
 
 
 async def waiting_for(client: Client, plan_id: str, event: str,

@@ -176,10 +176,12 @@ async def occurrence(client: Client, ref: str, principal: Principal) -> Work:
                                    "completion": now.completion, "extensions": now.extensions})
 
 
-async def open_work(client: Client, principal: Principal,
-                    standings: Standings | None = None) -> list[Work]:
-    """The open occurrences the principal may read, the nearest deadline first."""
-    rows = [r for r in await status(client, principal, memo=True, standings=standings)
+async def open_work(client: Client, principal: Principal, standings: Standings | None = None,
+                    audit: AuditLog | None = None) -> list[Work]:
+    """The open occurrences the principal may read (with the audit log: those its units
+    coordinate too), the nearest deadline first."""
+    rows = [r for r in await status(client, principal, memo=True, standings=standings,
+                                    audit=audit)
             if r.running and r.state not in CLOSED]
     return by_deadline(await works(client, rows))
 
@@ -230,10 +232,12 @@ async def overdue_by_unit(client: Client, principal: Principal,
 
 
 async def search(client: Client, principal: Principal, text: str, *, limit: int = 50,
-                 standings: Standings | None = None) -> list[Work]:
+                 standings: Standings | None = None, audit: AuditLog | None = None
+                 ) -> list[Work]:
     """Occurrences the principal may read whose reference holds `text` (any state, closed
     ones included), nearest deadline first."""
     wanted = text.strip().lower()
-    rows = [r for r in await status(client, principal, memo=True, standings=standings)
+    rows = [r for r in await status(client, principal, memo=True, standings=standings,
+                                    audit=audit)
             if wanted in r.ref.lower()][:limit]
     return by_deadline(await works(client, rows))

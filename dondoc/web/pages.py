@@ -58,7 +58,8 @@ async def home(request: Request) -> Response:
 async def unit_work(request: Request) -> Response:
     principal = principal_of(request)
     web = _web(request)
-    items = await working.open_work(await web.temporal(), principal, Standings(web.engine))
+    items = await working.open_work(await web.temporal(), principal, Standings(web.engine),
+                                    AuditLog(web.engine))
     return render(request, "work.html", items=items, today=web.clock().astimezone(HCM).date())
 
 
@@ -80,7 +81,8 @@ async def find(request: Request) -> Response:
     text = request.query_params.get("q", "").strip()[:200]
     web = _web(request)
     items = await working.search(await web.temporal(), principal, text,
-                                 standings=Standings(web.engine)) if text else []
+                                 standings=Standings(web.engine),
+                                 audit=AuditLog(web.engine)) if text else []
     return render(request, "search.html", q=text, items=items)
 
 
