@@ -17,7 +17,7 @@ from rich.console import Console
 from sqlalchemy import create_engine
 
 import worker
-from dondoc import db, logs
+from dondoc import db, keys, logs
 from dondoc.db import database_url
 from dondoc.demo import DEMO_UNIT_HEAD, demo_contacts, demo_plan
 from dondoc.devserver import DevServer, port_free
@@ -30,6 +30,7 @@ from dondoc.settings import Settings
 from dondoc.temporal import connect, register_search_attributes
 from plans.access import Principal
 from storage.accounts import Accounts
+from storage.audit import AuditLog
 from storage.plans import LoadedOccurrences
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -110,8 +111,10 @@ async def load_demo(client: object, config: Settings, console: Console,
                                  kept=LoadedOccurrences(create_engine(database_url(config))))
     console.print(f"demo plan loaded from {path}: {summary.count('started')} occurrences; "
                   "reminders arrive within a few minutes, escalations after the deadlines")
-    users.sync(Accounts(create_engine(database_url(config))), operator, loaded.plan,
-               demo_contacts())
+    engine = create_engine(database_url(config))
+    audit = AuditLog(engine, keys.require(config, "audit"))
+    users.sync(users.audited(Accounts(engine), audit, operator, at=datetime.now(UTC)), operator,
+               loaded.plan, demo_contacts())
     console.print(f"web: open {config.public_url}, sign in as {DEMO_UNIT_HEAD} (head of "
                   "Trung tâm Y tế huyện A); the sign-in code prints below")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -15,9 +16,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans.access import EVERY_PLAN, Grant, PlanRole, Principal
 from storage.base import Base, now, utc
+from workflows.messages import EventType
 
 AccountStatus = Literal["active", "disabled"]
 AccessTokenKind = Literal["login", "api_key"]
+Recorder = Callable[[Session, EventType, str, dict[str, object]], None]
+"""Writes the audit row of a change (type, the account or source changed, what changed) in
+the change's own transaction: the change and its row are committed together or not at all."""
 
 
 class Account(Base):
@@ -112,8 +117,16 @@ class Provision:
 
 
 class Accounts:
-    def __init__(self, engine: Engine) -> None:
+    """The accounts on one engine; with a `recorder`, every change is audited (`users ...`)."""
+
+    def __init__(self, engine: Engine, recorder: Recorder | None = None) -> None:
         self.engine = engine
+        self.recorder = recorder
+
+    def _record(self, session: Session, type: EventType, subject: str, **details: object
+                ) -> None:
+        if self.recorder is not None:
+            self.recorder(session, type, subject, details)
 
     def get(self, account_id: str) -> Account | None:
         with Session(self.engine) as session:
@@ -143,10 +156,13 @@ class Accounts:
                 raise ValueError(f"tài khoản {account_id!r} đã có")
             session.add(Account(id=account_id, name=name, email=email, zalo_phone=zalo_phone,
                                 password_hash=password_hash, status="active"))
+            self._record(session, "account.added", account_id, name=name,
+                         password=password_hash is not None)
 
     def set_password(self, account_id: str, password_hash: str) -> None:
         with Session(self.engine) as session, session.begin():
             self._existing(session, account_id).password_hash = password_hash
+            self._record(session, "account.password_set", account_id)
 
     def set_status(self, account_id: str, status: AccountStatus) -> bool:
         """False when it already had that status."""
@@ -155,10 +171,14 @@ class Accounts:
             if account.status == status:
                 return False
             account.status = status
+            revoked = 0
             if status == "disabled":
                 for token in session.scalars(select(AccessToken).where(
                         AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))):
                     token.revoked_at = now()
+                    revoked += 1
+            self._record(session, "account.disabled" if status == "disabled" else
+                         "account.enabled", account_id, tokens_revoked=revoked)
             return True
 
     def grant(self, account_id: str, grant: Grant, *, source: str = "manual") -> bool:
@@ -169,6 +189,7 @@ class Accounts:
                 return False
             account.roles.append(RoleGrant(role=grant.role, plan=grant.plan,
                                            party=grant.party or "", source=source))
+            self._record(session, "account.granted", account_id, **_grant_details(grant))
             return True
 
     def revoke(self, account_id: str, grant: Grant) -> bool:
@@ -177,6 +198,8 @@ class Accounts:
             held = [r for r in account.roles if r.grant() == grant]
             for role in held:
                 account.roles.remove(role)
+            if held:
+                self._record(session, "account.revoked", account_id, **_grant_details(grant))
             return bool(held)
 
     def sync(self, provisions: list[Provision], *, source: str) -> SyncReport:
@@ -218,6 +241,10 @@ class Accounts:
             touched = {line.split(" ", 1)[0].rstrip(":") for line in
                        report.added + report.updated + report.granted + report.revoked}
             report.unchanged = len(set(wanted) - touched)
+            if report.changed:
+                self._record(session, "accounts.synced", source, added=report.added,
+                             updated=report.updated, granted=report.granted,
+                             revoked=report.revoked, unchanged=report.unchanged)
         return report
 
     # -- tokens ----------------------------------------------------------------------------------
@@ -228,9 +255,12 @@ class Accounts:
         token = f"dd_{secrets.token_urlsafe(32)}"
         with Session(self.engine) as session, session.begin():
             self._existing(session, account_id)
+            expires = at + lifetime if lifetime else None
             session.add(AccessToken(account_id=account_id, sha256=token_hash(token), kind=kind,
-                                    created_at=at,
-                                    expires_at=at + lifetime if lifetime else None))
+                                    created_at=at, expires_at=expires))
+            if kind == "api_key":  # a login is the person's own act, not an administration
+                self._record(session, "account.api_key_issued", account_id,
+                             expires=expires.isoformat() if expires else None)
         return token
 
     def revoke_token(self, token: str, *, at: datetime) -> bool:
@@ -274,6 +304,10 @@ class Accounts:
         if account is None:
             raise ValueError(f"không có tài khoản {account_id!r}")
         return account
+
+
+def _grant_details(grant: Grant) -> dict[str, object]:
+    return {"role": grant.role, "plan": grant.plan, "party": grant.party}
 
 
 def grant_of(role: PlanRole, plan: str | None, party: str | None) -> Grant:

@@ -189,6 +189,10 @@ class AuditLog:
                 then(session)
             return written
 
+    def append_in(self, session: Session, event: OccurrenceEvent) -> bool:
+        """Append the event in the caller's transaction (a change and its row commit together)."""
+        return self._append(session, event)
+
     def _append(self, session: Session, event: OccurrenceEvent) -> bool:
         if session.scalar(select(AuditEvent.id).where(AuditEvent.key == event.key)):
             return False

@@ -59,6 +59,14 @@ EventType = Literal[
     "signed_in",
     "signed_out",
     "signed_out_everywhere",
+    "account.added",  # account administration (plan "_accounts"): `dondoc users ...`
+    "account.granted",
+    "account.revoked",
+    "account.disabled",
+    "account.enabled",
+    "account.password_set",
+    "account.api_key_issued",
+    "accounts.synced",
 ]
 class Wire(BaseModel):
     """What crosses between clients, workflows and activities (and is kept in histories):

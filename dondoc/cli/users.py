@@ -16,6 +16,7 @@ from dondoc.cli.common import (
     StateDir,
     accounts_of,
     allowed,
+    audit_or_exit,
     authorize,
     fail,
     group,
@@ -28,7 +29,7 @@ from dondoc.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from plans.access import Grant, PlanRole
+    from plans.access import Grant, PlanRole, Principal
     from storage.accounts import Accounts
 
 app = group("Accounts: who may act, in which roles.")
@@ -67,10 +68,21 @@ def _grant(role: str, plan: str, party: str | None) -> Grant:
     return Grant(role=role, plan=plan, party=party)
 
 
-def _manage(state_dir: Path | None) -> None:
+def _manage(state_dir: Path | None) -> Principal:
     """Account changes are for the office of every plan."""
     principal = identity(settings(state_dir))
     authorize(principal, "manage_users", EVERY_PLAN)
+    return principal
+
+
+def _audited(state_dir: Path | None, accounts: Accounts, operator: Principal | None
+             ) -> Accounts:
+    """The accounts, each change recorded in the audit log with the operator's account."""
+    from dondoc.services import users as accounts_service
+
+    config = settings(state_dir)
+    return accounts_service.audited(accounts, audit_or_exit(config, write=True), operator,
+                                    at=_now())
 
 
 def _change(work: Callable[[], object]) -> None:
@@ -127,7 +139,7 @@ def whoami(as_json: AsJson = False, state_dir: StateDir = None) -> None:
 @app.command("list")
 def users_list(as_json: AsJson = False, state_dir: StateDir = None) -> None:
     """Every account, its status and roles."""
-    _manage_or_exit(state_dir)
+    _manage(state_dir)
     rows = [{"id": a.id, "name": a.name, "status": a.status,
              "roles": [str(r.grant()) for r in a.roles]}
             for a in accounts_of(settings(state_dir)).all()]
@@ -140,10 +152,9 @@ def users_list(as_json: AsJson = False, state_dir: StateDir = None) -> None:
 
 
 def _manage_or_exit(state_dir: Path | None) -> Accounts:
-    config = settings(state_dir)
-    accounts = accounts_of(config)
-    _manage(state_dir)
-    return accounts
+    """The accounts, for a change by the office of every plan (audited)."""
+    accounts = accounts_of(settings(state_dir))
+    return _audited(state_dir, accounts, _manage(state_dir))
 
 
 @app.command("add")
@@ -168,8 +179,8 @@ def users_add(
     config = settings(state_dir)
     accounts = accounts_of(config)
     grant = _grant(role, plan, party) if role else None
-    if not accounts_service.may_bootstrap(accounts, grant):
-        _manage(state_dir)
+    operator = None if accounts_service.may_bootstrap(accounts, grant) else _manage(state_dir)
+    accounts = _audited(state_dir, accounts, operator)
     secret = None
     if password or password_stdin:
         try:
@@ -282,8 +293,8 @@ def users_sync(
     loaded = load_or_exit(plan_file, contacts)
     assert loaded.contacts is not None
     config = settings(state_dir)
-    accounts = accounts_of(config)
     principal = identity(config)
+    accounts = _audited(state_dir, accounts_of(config), principal)
     report = allowed(lambda: accounts_service.sync(accounts, principal, loaded.plan,
                                                    loaded.contacts))  # type: ignore[arg-type]
     if as_json:

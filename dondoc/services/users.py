@@ -1,11 +1,40 @@
-"""Accounts: provisioned from a plan's contacts file, managed by the office of every plan."""
+"""Accounts: provisioned from a plan's contacts file, managed by the office of every plan;
+every change is a row of the audit log (chain `_accounts`) naming the account that made it."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from dondoc.services.identity import require
 from plans.access import EVERY_PLAN, Grant, Principal, Target
 from plans.model import Contacts, Plan
 from storage.accounts import Accounts, Provision, SyncReport
+from storage.audit import AuditLog
+from workflows.messages import EventType, OccurrenceEvent
+
+AUDIT_PLAN = "_accounts"  # the audit log's chain for account changes, beside each plan's
+
+
+def audited(accounts: Accounts, audit: AuditLog, operator: Principal | None, *,
+            at: datetime) -> Accounts:
+    """The same accounts, each change written to the audit log in its own transaction, with
+    the operator's account (None: the first office account, made before anyone could sign in)."""
+
+    def record(session: Session, type: EventType, subject: str,
+               details: dict[str, object]) -> None:
+        who: dict[str, object] = ({"operator": operator.account} if operator is not None
+                                  else {"operator": None, "bootstrap": True})
+        audit.append_in(session, OccurrenceEvent(
+            key=f"{AUDIT_PLAN}/{subject}#{uuid.uuid4().hex}", ref=f"{AUDIT_PLAN}/{subject}",
+            plan=AUDIT_PLAN, type=type, at=at,
+            actor=operator.account if operator is not None else None,
+            details={"account" if type != "accounts.synced" else "source": subject,
+                     **details, **who}))
+
+    return Accounts(accounts.engine, record)
 
 
 def account_id(plan_id: str, party: str, email: str | None, zalo_phone: str | None) -> str:

@@ -1,0 +1,90 @@
+"""Account administration through the `dondoc users` command is audited: each change is a row
+of the audit log (chain `_accounts`) naming the office account that made it and what changed,
+`audit export` shows it and `audit verify` still finds the log intact. No Temporal needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from dondoc.cli import app
+
+ROOT = Path(__file__).parent.parent
+CONTACTS = ROOT / "definitions" / "contacts.example" / "quang-ninh-cds-2025.yaml"
+PLAN = ROOT / "definitions" / "quang-ninh-cds-2025.yaml"
+
+
+class Users:
+    def __init__(self, state: Path) -> None:
+        self.env = {"DONDOC_STATE_DIR": str(state), "DONDOC_API_KEY": ""}
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, key: str = "") -> Result:
+        return self.runner.invoke(app, list(args), env={**self.env, "DONDOC_API_KEY": key})
+
+    def ok(self, *args: str, key: str = "") -> Result:
+        done = self(*args, key=key)
+        assert done.exit_code == 0, (args, done.output)
+        return done
+
+
+@pytest.fixture
+def users(tmp_path: Path) -> Users:
+    runner = Users(tmp_path / "state")
+    runner.ok("db", "upgrade")
+    return runner
+
+
+def exported(users: Users, key: str) -> list[dict[str, object]]:
+    rows = json.loads(users.ok("audit", "export", "--plan", "_accounts", "--format", "json",
+                               key=key).stdout)
+    return [{"type": r["type"], "actor": r["actor"], **r["details"]} for r in rows]
+
+
+def test_every_account_change_is_audited_with_its_operator(users: Users):
+    admin = users.ok("users", "add", "admin", "--name", "Văn phòng Sở Y tế", "--role", "office",
+                     "--plan", "*", "--api-key").stdout.splitlines()[-1]
+    users.ok("users", "add", "thanh-tra", "--name", "Thanh tra Sở Y tế", key=admin)
+    users.ok("users", "grant", "thanh-tra", "--role", "auditor", "--plan", "*", key=admin)
+    auditor = users.ok("users", "api-key", "thanh-tra", "--days", "90", key=admin).stdout.strip()
+    users.ok("users", "grant", "thanh-tra", "--role", "leader", "--plan",
+             "quang-ninh-cds-2025", "--party", "gd", key=admin)
+    users.ok("users", "revoke", "thanh-tra", "--role", "leader", "--plan",
+             "quang-ninh-cds-2025", "--party", "gd", key=admin)
+    users.ok("users", "sync", "--contacts", str(CONTACTS), "--plan", str(PLAN), key=admin)
+    users.ok("users", "sync", "--contacts", str(CONTACTS), "--plan", str(PLAN), key=admin)
+    users.ok("users", "disable", "ubnd-halong@quangninh.example.invalid", key=admin)
+    # A change the table refuses, and one that changes nothing, leave no row.
+    refused = users("users", "disable", "admin", key=auditor)
+    assert refused.exit_code == 1 and refused.output.strip().endswith("[Forbidden]")
+    users.ok("users", "disable", "ubnd-halong@quangninh.example.invalid", key=admin)
+
+    rows = exported(users, auditor)
+    assert [(r["type"], r["actor"], r.get("account") or r.get("source")) for r in rows] == [
+        ("account.added", None, "admin"),
+        ("account.granted", None, "admin"),
+        ("account.api_key_issued", None, "admin"),
+        ("account.added", "admin", "thanh-tra"),
+        ("account.granted", "admin", "thanh-tra"),
+        ("account.api_key_issued", "admin", "thanh-tra"),
+        ("account.granted", "admin", "thanh-tra"),
+        ("account.revoked", "admin", "thanh-tra"),
+        ("accounts.synced", "admin", "contacts:quang-ninh-cds-2025"),
+        ("account.disabled", "admin", "ubnd-halong@quangninh.example.invalid"),
+    ]
+    assert all(r["operator"] == r["actor"] for r in rows)
+    assert rows[0]["bootstrap"] is True  # the first office account: nobody to sign in yet
+    assert (rows[4]["role"], rows[4]["plan"]) == ("auditor", "*")
+    assert (rows[6]["role"], rows[6]["plan"], rows[6]["party"]) == (
+        "leader", "quang-ninh-cds-2025", "gd")
+    synced = rows[8]
+    assert "ubnd-halong@quangninh.example.invalid (Chủ tịch UBND Thành phố Hạ Long)" in \
+        synced["added"]
+    assert "vanphong@syt-quangninh.example.invalid: office VP (quang-ninh-cds-2025)" in \
+        synced["granted"]
+    assert rows[9]["tokens_revoked"] == 0
+    verified = users.ok("audit", "verify", "--no-temporal", key=auditor)
+    assert verified.stdout.startswith("audit log intact: ")
