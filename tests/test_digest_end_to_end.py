@@ -68,9 +68,11 @@ tasks:
     assert "dondoc-anchor" not in str(digests["pgd"]["text"])
     kept = tmp_path / "digest-bcd.txt"  # the committee keeps its copy
     kept.write_text(text, "utf-8")
-    assert "1 plan heads anchored in Temporal" in stack.dondoc("audit", "anchor").stdout
+    # The plan's head and the accounts' (the office's account was made and audited).
+    assert "2 plan heads anchored in Temporal" in stack.dondoc("audit", "anchor").stdout
     intact = stack.dondoc("audit", "verify", "--digest", str(kept)).stdout
-    assert "audit log intact" in intact and "; 3 anchors agree" in intact  # sent, kept, Temporal
+    # The plan's: sent, kept, Temporal; the accounts': Temporal.
+    assert "audit log intact" in intact and "; 4 anchors agree" in intact
 
     # An insider with the database and the audit key rewrites the plan's whole chain.
     assert stack.worker is not None
