@@ -16,6 +16,7 @@ from dondoc.cli.common import (
     authorize,
     client_for,
     count_problems,
+    err,
     fail,
     group,
     identity,
@@ -262,7 +263,9 @@ def load(
     authorize(principal, "load", loaded.plan.plan.id)
     if contacts is not None and not dry_run:
         folder = loading.install_contacts(contacts, loaded.plan.plan.id, config)
-        out.print(f"contacts of {loaded.plan.plan.id} installed in {folder}", markup=False)
+        # On stderr with --json: standard output is the JSON document alone.
+        (err if as_json else out).print(f"contacts of {loaded.plan.plan.id} installed in "
+                                        f"{folder}", markup=False)
 
     async def work() -> LoadSummary:
         client = await client_for(config)
