@@ -258,7 +258,7 @@ def test_every_readme_example_works_as_written(readme: Readme):
     elsewhere = str(Path("elsewhere").absolute())  # no database, Temporal or account
     readme.run(x("dondoc audit verify --bundle bundle-"), DONDOC_STATE_DIR=elsewhere,
                DONDOC_API_KEY="", DONDOC_TEMPORAL_ADDRESS="127.0.0.1:9")
-    readme.elsewhere(x("dondoc dev"), "it runs its own dev server, worker and web app until "
-                     "Ctrl-C (tests/test_cli.py starts it)")
+    readme.elsewhere(x("dondoc dev"), "it runs its own dev server, worker and web app in the "
+                     "foreground until Ctrl-C (scripts/demo); this stack runs the same parts")
 
     assert sorted(readme.covered) == sorted(written), set(written) ^ set(readme.covered)
