@@ -194,7 +194,7 @@ def test_a_plan_runs_end_to_end_through_a_worker_crash(stack: Stack, tmp_path: P
     # was replaced by the second load before a worker could record it).
     assert [d["version"] for d in loads] == [first["version"], changed["version"],
                                              first["version"]]
-    assert all(len(d["file_sha256"]) == 64 for d in loads)
+    assert all(len(d["file_sha256"]) == 64 and d["operator"] == "admin" for d in loads)
     assert [d["previous_version"] for d in loads[1:]] == [first["version"], changed["version"]]
     assert "archived" in stack.dondoc("audit", "archive").stdout
     archived = asyncio.run(archived_histories(stack, "e2e/T2"))

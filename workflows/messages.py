@@ -310,3 +310,4 @@ class PlanRecord(Wire):
     context: PlanContext | None = Field(None, description="names of the plan's parties")
     file_sha256: str | None = Field(None, description="hash of the plan file loaded")
     previous_version: str | None = None
+    loaded_by: str | None = Field(None, description="the office account that loaded it")

@@ -32,12 +32,15 @@ class PlanWorkflow:
                     # One per load (a run per load), even of a version loaded before.
                     key=f"plan:{record.plan_id}#{workflow.info().run_id}", ref=record.plan_id,
                     plan=record.plan_id, type="plan.loaded", at=workflow.now(),
+                    actor=record.context.office if record.loaded_by and record.context else None,
                     details={"version": record.version, "file_sha256": record.file_sha256,
                              "previous_version": record.previous_version,
                              "occurrences": len(record.occurrences)
                              if record.occurrence_count is None else record.occurrence_count,
                              "parties": sorted(record.context.parties) if record.context
-                             else []}),
+                             else [],
+                             # Older records name no account: their rows stay as they were.
+                             **({"operator": record.loaded_by} if record.loaded_by else {})}),
                 start_to_close_timeout=RECORD_START_TO_CLOSE, retry_policy=ACTIVITY_RETRY)
         # Nothing more to do but hold the record until the next version replaces this run.
         await workflow.wait_condition(lambda: False)

@@ -282,7 +282,8 @@ async def load(
         if failed:
             raise failed[0]
         if not dry_run:
-            await _save(client, loaded, items, summary, previous, kept, task_queue)
+            await _save(client, loaded, items, summary, previous, kept, task_queue,
+                        principal)
     except RPCError as error:
         raise LoadInterrupted(summary, len(items) + len(diff.cancelled), error) from None
     return summary
@@ -290,8 +291,9 @@ async def load(
 
 async def _save(client: Client, loaded: Loaded, items: list[OccurrenceInput],
                 summary: LoadSummary, previous: PlanRecord, kept: LoadedOccurrences | None,
-                task_queue: str) -> None:
-    """The plan's record: what this version holds, for the next version's difference."""
+                task_queue: str, principal: Principal) -> None:
+    """The plan's record: what this version holds, for the next version's difference, and
+    the office account that loaded it."""
     plan_id = summary.plan
     occurrences = {i.occurrence.ref: i.spec_hash for i in items}
     waits_for = {i.occurrence.ref: i.occurrence.waits_for for i in items
@@ -303,7 +305,7 @@ async def _save(client: Client, loaded: Loaded, items: list[OccurrenceInput],
     await save_plan_record(client, PlanRecord(
         plan_id=plan_id, version=summary.version, **maps, context=plan_context(loaded.plan),
         file_sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
-        previous_version=previous.version), task_queue)
+        previous_version=previous.version, loaded_by=principal.account), task_queue)
 
 
 async def _amend(client: Client, item: OccurrenceInput, principal: Principal) -> LoadOutcome:

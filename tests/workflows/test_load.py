@@ -70,6 +70,8 @@ async def test_reloading_starts_nothing_and_a_new_version_applies_the_difference
     assert changed.outcomes == {"nap/T1": "amended", "nap/T2": "unchanged",
                                 "nap/T4": "started", "nap/T3": "cancelled"}
     assert (await status(harness, "nap/T1")).due.date() == date(year, 6, 30)
+    loads = [e for e in harness.recorder.events if e.type == "plan.loaded"]
+    assert {(e.actor, e.details["operator"]) for e in loads} == {("VP", "vp")}
     amended = next(e for e in harness.recorder.events if e.type == "amended")
     assert (amended.ref, amended.actor, amended.details["operator"]) == ("nap/T1", "VP", "vp")
     cancelled = await harness.client.get_workflow_handle("nap/T3", result_type=Status).result()

@@ -54,6 +54,21 @@ def test_amendments_replay_with_and_without_the_office_account():
     assert {a["principal"]["account"] for a in signed} == {"vp"}  # type: ignore[index]
 
 
+def test_plan_records_name_the_account_that_loaded_them():
+    """v6: each load's record names the office account (its `plan.loaded` row shows it); the
+    older records, without one, replay above unchanged."""
+    from workflows.messages import PlanRecord
+
+    saved = [p for p in HISTORIES if p.parent.name == "v6-loaded-by"]
+    assert saved
+    for path in saved:
+        history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
+        started = history.events[0].workflow_execution_started_event_attributes
+        (record,) = pydantic_data_converter.payload_converter.from_payloads(
+            started.input.payloads, [PlanRecord])
+        assert record.loaded_by == "vp"
+
+
 def test_the_newest_histories_carry_the_principal_of_each_operation():
     """The v3 set guards the `principals` patch: every accepted Update names its account, and
     v1/v2 (no principals) replay beside it above."""
