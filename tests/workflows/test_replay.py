@@ -55,11 +55,11 @@ def test_amendments_replay_with_and_without_the_office_account():
 
 
 def test_plan_records_name_the_account_that_loaded_them():
-    """v6: each load's record names the office account (its `plan.loaded` row shows it); the
+    """v7: each load's record names the office account (its `plan.loaded` row shows it); the
     older records, without one, replay above unchanged."""
     from workflows.messages import PlanRecord
 
-    saved = [p for p in HISTORIES if p.parent.name == "v6-loaded-by"]
+    saved = [p for p in HISTORIES if p.parent.name == "v7-loaded-by"]
     assert saved
     for path in saved:
         history = WorkflowHistory.from_json(path.stem, path.read_text("utf-8"))
