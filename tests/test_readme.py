@@ -24,6 +24,7 @@ from tests.stack import Stack
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parent.parent
 PLAN = "quang-ninh-cds-2025"
+RUNNING = "dien-bien-phu-nq57-2030"  # a plan still running: its ongoing duties take check-ins
 PASSWORD = "mật khẩu văn phòng 2025"
 
 
@@ -110,6 +111,12 @@ def readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Readme]:
     """A working folder with the repository's definitions/, the dev server, no account yet."""
     work = tmp_path / "work"
     shutil.copytree(ROOT / "definitions", work / "definitions")
+    # The dev server runs on the real clock, and quiet hours would hold the notices and the
+    # digest until 07:00 in Viet Nam: the copies of the plans loaded send at any hour, so that
+    # the test runs as it would by day, whatever the hour.
+    for plan in (PLAN, RUNNING):
+        copy = work / "definitions" / f"{plan}.yaml"
+        copy.write_text(copy.read_text("utf-8") + "\npolicy: {quiet_hours: null}\n", "utf-8")
     monkeypatch.chdir(work)
     stack = Stack(tmp_path / "state")
     stack.server.start()
@@ -192,8 +199,6 @@ def test_every_readme_example_works_as_written(readme: Readme):
     readme.instance(hold, f'dondoc resume {q2} --reason "Đã có hướng dẫn"')
     readme.instance(hold, f'dondoc cancel {PLAN}/IV8-2 --reason "Bãi bỏ"')
     readme.run(x("dondoc trigger"))
-    readme.instance(x("dondoc checkin REF"), f"dondoc checkin {PLAN}/IV8-1 --note "
-                    '"Đã triển khai tại 13/13 trạm" --by DVTT --reason "Bản giấy"')
     readme.instance(x("dondoc kpi record REF"),
                     f"dondoc kpi record {PLAN}/PL1-02 --value 58 --as-of 30/06/2025")
     history = json.loads(readme.instance(x("dondoc history REF"),
@@ -212,6 +217,17 @@ def test_every_readme_example_works_as_written(readme: Readme):
 
     stack.wait_for(lambda: bool(anchored()), 120, "the Steering Committee's digest")
     Path("tong-hop-tuan-14.eml").write_text(anchored()[0], "utf-8")
+
+    # A check-in reports on an ongoing duty of a plan still running. The 2025 plan's duties
+    # have all ended (each occurrence closes once its last quarter is past), so the check-in
+    # is on one of the Điện Biên Phủ plan's, open until its last quarter, 2030-Q4; loaded
+    # after the digest, which stays the Quảng Ninh plan's alone.
+    readme.invoke(f"dondoc load definitions/{RUNNING}.yaml")
+    duty = f"{RUNNING}/III1-4"
+    checked = readme.instance(x("dondoc checkin REF"), f"dondoc checkin {duty} --note "
+                              '"Đã triển khai tại 13/13 trạm" --by PKT --reason "Bản giấy"')
+    assert "checkin.received bởi PKT" in readme.invoke(f"dondoc history {duty}").stdout, \
+        checked.stdout
 
     readme.run(x("dondoc audit anchor"))
     readme.run(x("dondoc audit archive"))
