@@ -59,8 +59,7 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, web_port: int, d
         db.upgrade(database_url(config))
         async with worker.build_worker(client, config, dev=True):
             console.print(f"worker running on task queue {config.task_queue!r}; Ctrl-C stops")
-            operator = sign_in_dev_operator(
-                config, Accounts(create_engine(database_url(config))), at=datetime.now(UTC))
+            operator = local_operator(config)
             console.print(f"signed in as {operator.account!r} (office of every plan) for "
                           f"{config.state_dir}")
             async with serving_web(config, web_port):
@@ -72,6 +71,16 @@ async def run_dev(config: Settings, *, port: int, ui_port: int, web_port: int, d
     finally:
         server.stop()
         console.print("Temporal dev server stopped")
+
+
+def local_operator(config: Settings) -> Principal:
+    """This machine's office account, signed in for the state folder; made (and audited, on
+    the chain `_accounts`, as made before anyone could sign in) on the first start."""
+    engine = create_engine(database_url(config))
+    at = datetime.now(UTC)
+    accounts = users.audited(Accounts(engine), AuditLog(engine, keys.require(config, "audit")),
+                             None, at=at)
+    return sign_in_dev_operator(config, accounts, at=at)
 
 
 class EmbeddedServer(uvicorn.Server):

@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dondoc.cli import app
+from dondoc.dev import local_operator
+from dondoc.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 CONTACTS = ROOT / "definitions" / "contacts.example" / "quang-ninh-cds-2025.yaml"
@@ -87,4 +89,20 @@ def test_every_account_change_is_audited_with_its_operator(users: Users):
         synced["granted"]
     assert rows[9]["tokens_revoked"] == 0
     verified = users.ok("audit", "verify", "--no-temporal", key=auditor)
+    assert verified.stdout.startswith("audit log intact: ")
+
+
+def test_dondoc_devs_local_account_is_audited(users: Users, tmp_path: Path):
+    """`dondoc dev` makes this machine's office account `dev` on its first start, before anyone
+    could sign in: that is on the chain too, once; a second start signs in again and adds none."""
+    config = Settings(state_dir=tmp_path / "state")
+    assert local_operator(config).account == "dev"
+    assert local_operator(config).account == "dev"
+
+    rows = exported(users, key="")  # signed in as `dev` by `dondoc dev` (the token file)
+    assert [(r["type"], r["actor"], r["account"], r["operator"], r["bootstrap"])
+            for r in rows] == [("account.added", None, "dev", None, True),
+                               ("account.granted", None, "dev", None, True)]
+    assert (rows[1]["role"], rows[1]["plan"]) == ("office", "*")
+    verified = users.ok("audit", "verify", "--no-temporal")
     assert verified.stdout.startswith("audit log intact: ")
