@@ -255,7 +255,7 @@ class Accounts:
         token = f"dd_{secrets.token_urlsafe(32)}"
         with Session(self.engine) as session, session.begin():
             self._existing(session, account_id)
-            expires = at + lifetime if lifetime else None
+            expires = at + lifetime if lifetime is not None else None  # 0: expired at once
             session.add(AccessToken(account_id=account_id, sha256=token_hash(token), kind=kind,
                                     created_at=at, expires_at=expires))
             if kind == "api_key":  # a login is the person's own act, not an administration

@@ -24,11 +24,13 @@ class Users:
         self.env = {"DONDOC_STATE_DIR": str(state), "DONDOC_API_KEY": ""}
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, key: str = "") -> Result:
-        return self.runner.invoke(app, list(args), env={**self.env, "DONDOC_API_KEY": key})
+    def __call__(self, *args: str, key: str = "", stdin: str | None = None, **env: str
+                 ) -> Result:
+        return self.runner.invoke(app, list(args), input=stdin,
+                                  env={**self.env, "DONDOC_API_KEY": key, **env})
 
-    def ok(self, *args: str, key: str = "") -> Result:
-        done = self(*args, key=key)
+    def ok(self, *args: str, key: str = "", stdin: str | None = None, **env: str) -> Result:
+        done = self(*args, key=key, stdin=stdin, **env)
         assert done.exit_code == 0, (args, done.output)
         return done
 
@@ -106,3 +108,38 @@ def test_dondoc_devs_local_account_is_audited(users: Users, tmp_path: Path):
     assert (rows[1]["role"], rows[1]["plan"]) == ("office", "*")
     verified = users.ok("audit", "verify", "--no-temporal")
     assert verified.stdout.startswith("audit log intact: ")
+
+
+def test_an_identity_that_no_longer_holds_is_refused_in_one_line(users: Users):
+    """A login past its lifetime, a token revoked by `logout`, a disabled account: each
+    refused in one line with its code, exit 1, whatever the command."""
+    admin = users.ok("users", "add", "admin", "--name", "Văn phòng Sở Y tế", "--role", "office",
+                     "--plan", "*", "--api-key").stdout.splitlines()[-1]
+    password = "mật khẩu của Hạ Long"
+    users.ok("users", "add", "hl", "--name", "Chủ tịch UBND Thành phố Hạ Long", "--password",
+             key=admin, stdin=f"{password}\n{password}\n")
+
+    def refused(code: str, *args: str, key: str = "", stdin: str | None = None) -> str:
+        done = users(*args, key=key, stdin=stdin)
+        line = done.output.strip().splitlines()[-1]
+        assert done.exit_code == 1 and line.startswith("refused: ") and line.endswith(
+            f"[{code}]"), (args, done.output)
+        assert "Traceback" not in done.output
+        return line
+
+    users.ok("login", "hl", stdin=f"{password}\n", DONDOC_LOGIN_LIFETIME="PT0S")  # ends at once
+    assert refused("ExpiredToken", "whoami") == (
+        "refused: phiên đăng nhập đã hết hạn; chạy `dondoc login` [ExpiredToken]")
+    token = Path(users.env["DONDOC_STATE_DIR"], "session.token")
+    users.ok("login", "hl", stdin=f"{password}\n")
+    signed_in = token.read_text("utf-8").strip()
+    assert users.ok("whoami").stdout.startswith("hl (Chủ tịch UBND Thành phố Hạ Long)")
+    users.ok("logout")
+    refused("RevokedToken", "whoami", key=signed_in)
+
+    key = users.ok("users", "api-key", "hl", key=admin).stdout.strip()
+    users.ok("users", "disable", "hl", key=admin)
+    refused("RevokedToken", "whoami", key=key)  # disabling revoked its keys
+    assert refused("DisabledAccount", "login", "hl", stdin=f"{password}\n") == (
+        "refused: tài khoản hl đã bị khóa [DisabledAccount]")
+    assert not token.exists()
