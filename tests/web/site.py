@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 from starlette.applications import Starlette
 
@@ -118,16 +119,22 @@ def press(driver: webdriver.Chrome, button: str) -> str:
     element = driver.find_element(By.XPATH, f"//button[normalize-space()='{button}']")
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
+    WebDriverWait(driver, 20).until(gone(old))
+    return page_text(driver)
 
-    def replaced(_: object) -> bool:
+
+def gone(element: WebElement) -> Callable[[object], bool]:
+    """A wait's condition: the element has left the document. Selenium's `staleness_of` asks
+    in a way Chromium may answer with an error that is not 'stale' while it swaps documents."""
+
+    def left(_: object) -> bool:
         try:
-            old.tag_name  # noqa: B018  (asks the browser whether the old page is still there)
+            element.tag_name  # noqa: B018  (asks the browser whether the node is still there)
         except WebDriverException:  # stale, or Chromium says the node left the document
             return True
         return False
 
-    WebDriverWait(driver, 20).until(replaced)
-    return page_text(driver)
+    return left
 
 
 def code_from(mailbox: Mailbox, address: str, timeout: float = 20) -> tuple[str, str]:

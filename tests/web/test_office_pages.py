@@ -17,7 +17,6 @@ import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import create_engine
 
@@ -30,7 +29,7 @@ from plans.access import Grant
 from storage.accounts import Accounts
 from tests.activities.servers import smtp_server
 from tests.stack import start_stack
-from tests.web.site import chromium, code_from, page_text, press, screenshots, served
+from tests.web.site import chromium, code_from, gone, page_text, press, screenshots, served
 from tests.web.test_unit_pages import Clock, Site
 from webserver import build
 
@@ -251,7 +250,7 @@ def test_the_office_triggers_an_event_and_pauses_resumes_cancels_with_a_reason(
             except WebDriverException:
                 if attempt == 2:
                     raise
-        WebDriverWait(site.browser, 20).until(staleness_of(found))
+        WebDriverWait(site.browser, 20).until(gone(found))
         return page_text(site.browser)
 
     def act(title: str, reason: str, button: str) -> str:
