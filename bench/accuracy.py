@@ -25,7 +25,7 @@ from plans.calendar import WorkingCalendar  # noqa: E402
 from plans.deadline import as_contract  # noqa: E402
 from plans.grammar import parse_deadline  # noqa: E402
 
-SETS = ("real", "heldout", "third", "fourth", "fifth", "sixth")
+SETS = ("real", "heldout", "third", "fourth", "fifth", "sixth", "seventh")
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

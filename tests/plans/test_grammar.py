@@ -549,6 +549,10 @@ def _corpus(name: str) -> list[dict]:
         # otherwise (2 unambiguous wrong dates), before the grammar changed; then its misses were
         # read (README, Grammar accuracy).
         ("deadline_phrases_sixth.yaml", 0.95, None),
+        # Collected for issue 10's fifth round, mostly plan appendix cells, and NOT tuned on: the
+        # floors are its first measurement, 79% (130 of 164) with 5 read otherwise (3 of them
+        # ambiguous phrases given another date), so they catch a regression without pretending.
+        ("deadline_phrases_seventh.yaml", 0.79, 5),
     ],
 )
 def test_real_phrases_from_other_plans(name: str, floor: float, most_otherwise: int | None):
