@@ -18,20 +18,17 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import create_engine
 
-from dondoc.db import upgrade
-from dondoc.services.identity import hash_password
-from dondoc.settings import Settings
-from dondoc.web.accounts import AccountDirectory
-from dondoc.web.app import create_app, utc_now
-from plans.access import Grant
-from storage.accounts import Accounts
-from tests.activities.servers import smtp_server
-from tests.stack import start_stack
-from tests.web.site import chromium, code_from, gone, page_text, press, screenshots, served
-from tests.web.test_unit_pages import Clock, Site
-from webserver import build
+from tests.web.site import (
+    Person,
+    Site,
+    gone,
+    page_text,
+    press,
+    screenshots,
+    sign_in_with_code,
+    stack_site,
+)
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 pytestmark = pytest.mark.slow
@@ -109,33 +106,11 @@ tasks:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    stack = start_stack(tmp_path_factory.mktemp("office-e2e"))
-    try:
-        database = f"sqlite:///{stack.state / 'dondoc.db'}"
-        upgrade(database)
-        accounts = Accounts(create_engine(database))
-        accounts.add(OFFICE, name="Văn phòng Sở", email=OFFICE,
-                     password_hash=hash_password(PASSWORD))
-        accounts.grant(OFFICE, Grant(role="office", plan="*"))
-        accounts.add(HL_HEAD, name="Nguyễn Thị Lan", email=HL_HEAD)
-        accounts.grant(HL_HEAD, Grant(role="unit_head", plan="vp", party="HL"))
-        stack.env["DONDOC_API_KEY"] = accounts.issue_token(OFFICE, "api_key", at=utc_now(),
-                                                           lifetime=None)
-        stack.start_worker()
-        first = stack.state / "vp.yaml"
-        first.write_text(plan(datetime.now(HCM), version=1), "utf-8")
-        stack.dondoc("load", str(first))
-        with smtp_server() as (mailbox, port):
-            settings = Settings(
-                state_dir=stack.state, temporal_address=stack.server.address,
-                session_key="office-" + "s" * 40,
-                smtp_url=f"mailto://127.0.0.1:{port}?mode=insecure&from=nhacviec@syt.example.invalid")
-            clock = Clock()
-            app = create_app(build(settings, AccountDirectory(accounts), clock))
-            with served(app) as url, chromium() as browser:
-                yield Site(clock, stack, url, mailbox, browser)
-    finally:
-        stack.stop()
+    with stack_site(tmp_path_factory.mktemp("office-e2e"), plan_id="vp",
+                    plan=plan(datetime.now(HCM), version=1), office=OFFICE,
+                    office_password=PASSWORD,
+                    people=[Person(HL_HEAD, "Nguyễn Thị Lan", "unit_head", "HL")]) as site:
+        yield site
 
 
 def upload(site: Site, text: str, name: str) -> str:
@@ -264,10 +239,7 @@ def test_the_office_triggers_an_event_and_pauses_resumes_cancels_with_a_reason(
     site.clock.ahead += timedelta(minutes=31)  # the session ends while the reason is typed
     text = click(kh, "Tạm dừng")
     assert "Phiên làm việc đã hết hạn" in text
-    site.fill({"login": OFFICE})
-    press(site.browser, "Gửi mã đăng nhập")
-    site.fill({"code": code_from(site.mailbox, OFFICE)[0]})
-    text = press(site.browser, "Đăng nhập")
+    text, _ = sign_in_with_code(site.browser, site.mailbox, OFFICE)
     assert "Nội dung đồng chí đã nhập vẫn còn" in text and "Đã tạm dừng" not in text
     assert row(kh).find_element(By.NAME, "reason").get_attribute("value") == \
         "Chờ hướng dẫn của Bộ Y tế"

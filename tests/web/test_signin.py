@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine
 
 from dondoc.db import upgrade
@@ -19,7 +18,18 @@ from dondoc.settings import Settings
 from dondoc.web.app import create_app
 from storage.audit import AuditLog
 from tests.activities.servers import Mailbox, free_port, smtp_server
-from tests.web.site import Directory, chromium, code_from, page_text, press, screenshots, served, utc_now
+from tests.web.site import (
+    Directory,
+    chromium,
+    code_from,
+    fill,
+    page_text,
+    press,
+    screenshots,
+    served,
+    sign_in_with_code,
+    utc_now,
+)
 from webserver import build
 
 HEAD = SignInAccount(account="ttyt.a@syt.example.invalid", name="Trần Thị Hoa",
@@ -38,10 +48,7 @@ class Site:
         return page_text(self.browser)
 
     def submit(self, fields: dict[str, str], button: str) -> str:
-        for name, value in fields.items():
-            box = self.browser.find_element(By.NAME, name)
-            box.clear()
-            box.send_keys(value)
+        fill(self.browser, fields)
         return press(self.browser, button)
 
 
@@ -67,11 +74,7 @@ def test_a_unit_head_signs_in_with_the_code_from_the_email(site: Site) -> None:
     text = site.open("/")
     assert "Đăng nhập" in text and "Gửi mã đăng nhập" in text
     screenshots(site.browser, "dang-nhap")
-    text = site.submit({"login": HEAD.email or ""}, "Gửi mã đăng nhập")
-    assert "Nhập mã đăng nhập" in text
-    code, _link = code_from(site.mailbox, HEAD.email or "")
-    screenshots(site.browser, "nhap-ma")
-    text = site.submit({"code": code}, "Đăng nhập")
+    text, code = sign_in_with_code(site.browser, site.mailbox, HEAD.email or "", shot="nhap-ma")
     assert HEAD.name in text and "Đăng xuất" in text  # signed in
     assert "Tạm thời chưa kết nối được" in text and "Traceback" not in text  # Temporal is down
     screenshots(site.browser, "tam-thoi-chua-ket-noi")

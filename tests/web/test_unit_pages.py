@@ -9,7 +9,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,28 +17,19 @@ from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from sqlalchemy import create_engine
 
-from dondoc.db import upgrade
 from dondoc.services import work as working
 from dondoc.services.bundle import verify_bundle
-from dondoc.settings import Settings
-from dondoc.web.accounts import AccountDirectory
-from dondoc.web.app import create_app, utc_now
-from plans.access import Grant
-from storage.accounts import Accounts
-from tests.activities.servers import Mailbox, free_port, smtp_server
-from tests.stack import Stack, start_stack
 from tests.web.site import (
-    chromium,
-    code_from,
+    Person,
+    Site,
     mail_to,
     page_text,
     press,
     screenshots,
-    served,
+    sign_in_with_code,
+    stack_site,
 )
-from webserver import build
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 pytestmark = pytest.mark.slow
@@ -113,86 +103,15 @@ contacts:
 """
 
 
-@dataclass
-class Clock:
-    """The web app's clock: the real time, moved forward when a test lets a session idle."""
-
-    ahead: timedelta = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utc_now() + self.ahead
-
-
-@dataclass
-class Site:
-    clock: Clock
-    stack: Stack
-    url: str
-    mailbox: Mailbox
-    browser: webdriver.Chrome
-
-    def open(self, path: str) -> str:
-        self.browser.get(self.url + path)
-        return page_text(self.browser)
-
-    def fill(self, fields: dict[str, str]) -> None:
-        for name, value in fields.items():
-            box = self.browser.find_element(By.NAME, name)
-            box.clear()
-            box.send_keys(value)
-
-    def sign_in(self, account: str) -> str:
-        if "Đăng xuất" in page_text(self.browser):
-            press(self.browser, "Đăng xuất")
-        self.clock.ahead += timedelta(minutes=16)  # past the window of the codes' rate limit
-        self.open("/dang-nhap")
-        self.fill({"login": account})
-        press(self.browser, "Gửi mã đăng nhập")
-        code, _ = code_from(self.mailbox, account)
-        self.fill({"code": code})
-        return press(self.browser, "Đăng nhập")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    stack = start_stack(tmp_path_factory.mktemp("web-e2e"))
-    try:
-        database = f"sqlite:///{stack.state / 'dondoc.db'}"
-        upgrade(database)
-        accounts = Accounts(create_engine(database))
-        accounts.add(OFFICE, name="Văn phòng Sở", email=OFFICE)
-        accounts.grant(OFFICE, Grant(role="office", plan="*"))
-        stack.env["DONDOC_API_KEY"] = accounts.issue_token(OFFICE, "api_key", at=utc_now(),
-                                                           lifetime=None)
-        for account, name, role, party in (
-                (HL_HEAD, "Nguyễn Thị Lan", "unit_head", "HL"),
-                (CP_HEAD, "Phạm Văn Cường", "unit_head", "CP"),
-                (LEADER, "Trần Văn Bình", "leader", "pgd"),
-                (AUDITOR, "Lê Thị Thanh", "auditor", None)):
-            accounts.add(account, name=name, email=account)
-            accounts.grant(account, Grant(role=role, plan="web", party=party))  # type: ignore[arg-type]
-        with smtp_server() as (mailbox, port):
-            # The worker sends the notices by e-mail, with links to the web app's address.
-            smtp = f"mailto://127.0.0.1:{port}?mode=insecure&from=nhacviec@syt.example.invalid"
-            web_port = free_port()
-            del stack.env["DONDOC_OUTBOX_ONLY"]
-            stack.env |= {"DONDOC_SMTP_URL": smtp,
-                          "DONDOC_PUBLIC_URL": f"http://127.0.0.1:{web_port}"}
-            stack.start_worker()
-            (stack.state / "web.yaml").write_text(plan(datetime.now(HCM)), "utf-8")
-            (stack.state / "lien-he.yaml").write_text(CONTACTS, "utf-8")
-            stack.dondoc("load", str(stack.state / "web.yaml"),
-                         "--contacts", str(stack.state / "lien-he.yaml"))
-            settings = Settings(
-                state_dir=stack.state, temporal_address=stack.server.address,
-                session_key="e2e-" + "s" * 40, smtp_url=smtp,
-                public_url=f"http://127.0.0.1:{web_port}")
-            clock = Clock()
-            app = create_app(build(settings, AccountDirectory(accounts), clock))
-            with served(app, web_port) as url, chromium() as browser:
-                yield Site(clock, stack, url, mailbox, browser)
-    finally:
-        stack.stop()
+    with stack_site(tmp_path_factory.mktemp("web-e2e"), plan_id="web",
+                    plan=plan(datetime.now(HCM)), contacts=CONTACTS, office=OFFICE, people=[
+                        Person(HL_HEAD, "Nguyễn Thị Lan", "unit_head", "HL"),
+                        Person(CP_HEAD, "Phạm Văn Cường", "unit_head", "CP"),
+                        Person(LEADER, "Trần Văn Bình", "leader", "pgd"),
+                        Person(AUDITOR, "Lê Thị Thanh", "auditor")]) as site:
+        yield site
 
 
 def test_a_unit_head_follows_the_reminders_link_signs_in_and_completes_it(site: Site) -> None:
@@ -206,11 +125,7 @@ def test_a_unit_head_follows_the_reminders_link_signs_in_and_completes_it(site: 
     text = page_text(site.browser)
     assert "Đăng nhập" in text and "Báo cáo kết quả" not in text  # nothing shown before sign-in
     screenshots(site.browser, "lien-ket-dang-nhap")
-    site.fill({"login": HL_HEAD})
-    press(site.browser, "Gửi mã đăng nhập")
-    code, _ = code_from(site.mailbox, HL_HEAD)
-    site.fill({"code": code})
-    text = press(site.browser, "Đăng nhập")  # and back to the reminder's occurrence
+    text, _ = sign_in_with_code(site.browser, site.mailbox, HL_HEAD)  # back to the occurrence
     assert site.browser.current_url.endswith("/viec/web/BA")
     assert "Báo cáo kết quả triển khai bệnh án điện tử" in text and "Sắp đến hạn" in text
     assert "Thời hạn" in text and "Trần Văn Bình" in text and "Bắt đầu theo dõi" in text
@@ -478,11 +393,7 @@ def test_a_session_that_ends_while_a_form_is_filled_keeps_what_was_typed(site: S
     site.clock.ahead += timedelta(minutes=31)  # idle longer than the session allows
     text = press(site.browser, "Gửi báo cáo hoàn thành")
     assert "Phiên làm việc đã hết hạn" in text and "Đăng nhập" in text
-    site.fill({"login": HL_HEAD})
-    press(site.browser, "Gửi mã đăng nhập")
-    code, _ = code_from(site.mailbox, HL_HEAD)
-    site.fill({"code": code})
-    text = press(site.browser, "Đăng nhập")
+    text, _ = sign_in_with_code(site.browser, site.mailbox, HL_HEAD)
     assert "Nội dung đồng chí đã nhập vẫn còn" in text and "Hoàn thành đúng hạn" not in text
     assert site.browser.find_element(By.NAME, "number").get_attribute("value") == "47/BC-TTYT"
     assert site.browser.find_element(By.NAME, "note").get_attribute("value") == \
