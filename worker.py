@@ -25,7 +25,7 @@ from activities.notify import ContactsBook, Notifier
 from activities.smtp import EmailChannel, SmtpServer, SmtpUrlError
 from activities.zalo import TokenStore, ZaloChannel, ZaloConfig
 from dondoc import db, keys, logs
-from dondoc.settings import Settings, load_settings
+from dondoc.settings import BadSetting, Settings, load_settings
 from dondoc.temporal import Unreachable, connect, register_search_attributes
 from plans.links import NoticeLinks
 from storage.archive import HistoryArchive
@@ -150,7 +150,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 
 def main() -> int:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except BadSetting as error:
+        logs.configure("INFO")
+        log.error("worker.refused", error=str(error))
+        return 1
     logs.configure(settings.log_level)
     try:
         asyncio.run(run_worker(settings))

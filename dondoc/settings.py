@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plans.limits import MAX_FILE_BYTES
@@ -102,9 +102,19 @@ class Settings(BaseSettings):
         return self if state_dir is None else self.model_copy(update={"state_dir": state_dir})
 
 
+class BadSetting(ValueError):
+    """A DONDOC_* variable that does not read as its setting: which, and why."""
+
+
 def load_settings() -> Settings:
     # Built once by the CLI or the worker and passed down; nothing else reads the environment.
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        # The value is not repeated: it may be a password or a token.
+        raise BadSetting("; ".join(
+            f"DONDOC_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors(include_url=False))) from None
 
 
 

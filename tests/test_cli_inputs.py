@@ -99,3 +99,10 @@ def test_mutated_plans_through_the_real_cli_agree_with_validation(text: str, tmp
         else:
             done = dondoc(command, str(path))
             assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_setting_that_does_not_read_is_named_in_one_line_without_its_value():
+    done = dondoc("status", env={"DONDOC_LOGIN_LIFETIME": "mật-khẩu-lỡ-dán"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == ("setting refused: DONDOC_LOGIN_LIFETIME: Input should be a valid "
+                                   "timedelta, invalid digit in duration")

@@ -58,9 +58,12 @@ def group(help_text: str) -> typer.Typer:
 def settings(state_dir: Path | None = None) -> Settings:
     """The settings, with the state folder from --state-dir, and the address of a `dondoc dev`
     running on that folder when DONDOC_TEMPORAL_ADDRESS does not name another server."""
-    from dondoc.settings import load_settings
+    from dondoc.settings import BadSetting, load_settings
 
-    resolved = load_settings().with_state_dir(state_dir)
+    try:
+        resolved = load_settings().with_state_dir(state_dir)
+    except BadSetting as error:
+        raise fail(f"setting refused: {error}", 2) from None
     if "temporal_address" not in resolved.model_fields_set:
         from dondoc.devserver import dev_address
 
