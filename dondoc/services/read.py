@@ -7,7 +7,7 @@ import asyncio
 import difflib
 import json
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -134,41 +134,64 @@ async def standing(standings: Standings, principal: Principal, *, plan: str | No
             plan=r.plan, lead=tuple(r.units), leader=r.leader, ref=r.ref))])
 
 
+@dataclass(frozen=True)
+class Listed:
+    """What Temporal's listing says of an occurrence: its search attributes and run status."""
+
+    ref: str
+    plan: str
+    task: str
+    units: list[str]
+    leader: str | None
+    state: str | None
+    due: datetime | None
+    escalation_level: int
+    held_until: datetime | None
+    running: bool
+
+    @classmethod
+    def of(cls, info: WorkflowExecutionInfo, attrs: dict[str, Any]) -> Listed:
+        from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+        from workflows.search_attributes import (
+            DUE_AT,
+            ESCALATION_LEVEL,
+            HELD_UNTIL,
+            LEADER_ID,
+            OCCURRENCE_STATE,
+            PLAN_ID,
+            TASK_ID,
+            UNIT_ID,
+            UNIT_IDS,
+        )
+
+        return cls(
+            ref=info.execution.workflow_id, plan=attrs.get(PLAN_ID.name) or "",
+            task=attrs.get(TASK_ID.name) or "",
+            units=attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(","),
+            leader=attrs.get(LEADER_ID.name) or None, state=attrs.get(OCCURRENCE_STATE.name),
+            due=instant(attrs.get(DUE_AT.name)),
+            escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0,
+            held_until=instant(attrs.get(HELD_UNTIL.name)),
+            running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING)
+
+
 async def visible(client: Client, principal: Principal, query: str, memo: bool, *,
                   audit: AuditLog | None = None) -> list[StatusRow]:
     """The rows of Temporal's visibility listing the principal may read."""
-    from temporalio.api.enums.v1 import WorkflowExecutionStatus
-
-    from workflows.search_attributes import (
-        DUE_AT,
-        ESCALATION_LEVEL,
-        HELD_UNTIL,
-        LEADER_ID,
-        OCCURRENCE_STATE,
-        PLAN_ID,
-        TASK_ID,
-        UNIT_ID,
-        UNIT_IDS,
-    )
-
     readable = Readable(principal, audit)
     rows = []
     async for info, attrs in listed(client, query):
-        ref = info.execution.workflow_id
-        running = info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-        units = attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(",")
-        plan_id = attrs.get(PLAN_ID.name) or ""
-        target = Target(plan=plan_id, lead=tuple(units),
-                        leader=attrs.get(LEADER_ID.name) or None, ref=ref)
+        found = Listed.of(info, attrs)
+        target = Target(plan=found.plan, lead=tuple(found.units), leader=found.leader,
+                        ref=found.ref)
         if not await readable(target):
             continue
         rows.append(StatusRow(
-            ref=ref, plan=target.plan, task=attrs.get(TASK_ID.name) or "",
-            unit=",".join(units) or None, due=instant(attrs.get(DUE_AT.name)),
-            state=attrs.get(OCCURRENCE_STATE.name) or "",
-            escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0, running=running,
-            leader=target.leader, memo=await memo_of(client, info) if memo else {},
-            held_until=instant(attrs.get(HELD_UNTIL.name))))
+            ref=found.ref, plan=found.plan, task=found.task, unit=",".join(found.units) or None,
+            due=found.due, state=found.state or "", escalation_level=found.escalation_level,
+            running=found.running, leader=found.leader,
+            memo=await memo_of(client, info) if memo else {}, held_until=found.held_until))
     return rows
 
 
@@ -176,34 +199,16 @@ async def backfill(client: Client, standings: Standings) -> tuple[int, int]:
     """A row for each occurrence Temporal lists that dondoc's database has none for (those
     started before the database kept them), from its search attributes and memo: how many
     were listed, how many added. Rows already there are newer and stay."""
-    from temporalio.api.enums.v1 import WorkflowExecutionStatus
-
     from workflows.messages import Standing
-    from workflows.search_attributes import (
-        DUE_AT,
-        ESCALATION_LEVEL,
-        HELD_UNTIL,
-        LEADER_ID,
-        OCCURRENCE_STATE,
-        PLAN_ID,
-        TASK_ID,
-        UNIT_ID,
-        UNIT_IDS,
-    )
 
     found = []
     async for info, attrs in listed(client, "WorkflowType = 'OccurrenceWorkflow'"):
         facts = (await memo_of(client, info)).get(LISTED)
-        found.append((info.execution.workflow_id, attrs.get(PLAN_ID.name) or "", Standing(
-            task=attrs.get(TASK_ID.name) or "",
-            units=attrs.get(UNIT_IDS.name) or (attrs.get(UNIT_ID.name) or "").split(","),
-            leader=attrs.get(LEADER_ID.name) or None,
-            state=attrs.get(OCCURRENCE_STATE.name) or "scheduled",
-            due=instant(attrs.get(DUE_AT.name)),
-            escalation_level=attrs.get(ESCALATION_LEVEL.name) or 0,
-            held_until=instant(attrs.get(HELD_UNTIL.name)),
-            running=info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-            listed=facts if isinstance(facts, dict) else {})))
+        one = Listed.of(info, attrs)
+        found.append((one.ref, one.plan, Standing(
+            task=one.task, units=one.units, leader=one.leader, state=one.state or "scheduled",
+            due=one.due, escalation_level=one.escalation_level, held_until=one.held_until,
+            running=one.running, listed=facts if isinstance(facts, dict) else {})))
     return len(found), await asyncio.to_thread(standings.loaded, found)
 
 
